@@ -1,0 +1,38 @@
+# One entry point. `make run` sets everything up and starts the app; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run setup test lint migrate static
+
+run: setup
+	$(BIN)/python manage.py ensure_admin
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) project.asgi:application
+
+setup: $(VENV)/.installed node_modules/.installed migrate static
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+
+static: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class BrokerConfig(AppConfig):
+    """The embedded Ably-compatible broker: an Ably endpoint, knowing nothing of chat."""
+
+    name = "broker"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Embedded Ably broker"

@@ -1,0 +1,3 @@
+"""Ably realtime WebSocket routes of the embedded broker."""
+
+websocket_urlpatterns: list = []

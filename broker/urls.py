@@ -1,0 +1,3 @@
+"""Ably REST routes of the embedded broker (mounted only while no external Ably is configured)."""
+
+urlpatterns: list = []

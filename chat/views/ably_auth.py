@@ -1,0 +1,35 @@
+"""`/ably/token`: the authUrl ably-js calls to get a TokenRequest for one conversation."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from chat.ably_tokens import create_browser_token_request
+from chat.access import get_conversation_for
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"statusCode": status, "message": message}}, status=status)
+
+
+@login_not_required  # answers 401 JSON itself; a login redirect would confuse ably-js
+@never_cache
+@require_GET
+def token_request(request: HttpRequest) -> JsonResponse:
+    if not request.user.is_authenticated:
+        return _error(401, "Log in to get a token.")
+    raw_id = request.GET.get("conversation", "")
+    try:
+        conversation_id = uuid.UUID(raw_id)
+    except ValueError:
+        return _error(400, "The 'conversation' parameter must be a conversation id (a UUID).")
+    try:
+        conversation = get_conversation_for(request.user, conversation_id)
+    except Http404:
+        return _error(404, "No such conversation.")
+    return JsonResponse(create_browser_token_request(request.user, conversation))
