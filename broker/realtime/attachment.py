@@ -1,0 +1,145 @@
+"""One connection's attachment to one channel: what it may receive, and in which form.
+
+Delivery rules that live here (ably-protocol.md §7, §9.2, §11):
+- nothing for the channel reaches the client before its ATTACHED: while an attach is being
+  answered, live deliveries are buffered, then released with anything already covered by the
+  attach point (or by the replayed backlog) skipped;
+- only SUBSCRIBE attachments get messages and only PRESENCE_SUBSCRIBE ones get presence;
+- `echo=false` connections do not get their own publishes back;
+- the first sight of a message on an attachment is a full copy; later appends are deltas, unless
+  the channel param `appendMode=full` asks for full copies always.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from broker.realtime.protocol import (
+    F_ACTION,
+    F_CHANNEL,
+    F_CHANNEL_SERIAL,
+    F_MESSAGES,
+    F_PRESENCE,
+    Action,
+    Flag,
+    MessageAction,
+)
+from broker.realtime.rollup import Delivery
+
+_SEEN_LIMIT = 10000
+SendFrame = Callable[[dict], None]
+
+
+class Attachment:
+    def __init__(
+        self,
+        channel: str,
+        *,
+        connection_id: str,
+        modes: Flag,
+        append_full: bool,
+        echo: bool,
+        send: SendFrame,
+    ) -> None:
+        self.channel = channel
+        self.connection_id = connection_id
+        self.modes = modes
+        self.append_full = append_full
+        self.echo = echo
+        self._send = send
+        self._seen_full: OrderedDict[str, None] = OrderedDict()
+        self.requested_modes = Flag(0)
+        self.live = False  # registered with the hub on the connection's current socket
+        self.last_sent_serial: str | None = None
+        self._pending: list[tuple[str, list]] | None = None
+
+    # -- attach handshake ----------------------------------------------------------------------------
+
+    def hold(self) -> None:
+        """Start buffering live traffic until `release` (ATTACHED not sent yet)."""
+        self._pending = []
+
+    def forget_seen(self) -> None:
+        """Continuity was lost: every message's next sighting must be a full copy again."""
+        self._seen_full.clear()
+
+    def release(self, watermark: str | None) -> None:
+        """ATTACHED (and any replay) went out: deliver what was buffered after `watermark`, then go live."""
+        pending, self._pending = self._pending or [], None
+        for kind, items in pending:
+            if kind == F_PRESENCE:
+                self.on_presence(items)
+            else:
+                self._send_deliveries(items, watermark)
+
+    def replay(self, deliveries: list[Delivery]) -> None:
+        self._send_deliveries(deliveries, None)
+
+    # -- ChannelListener -----------------------------------------------------------------------------
+
+    def on_deliveries(self, deliveries: list[Delivery]) -> None:
+        if not self.modes & Flag.SUBSCRIBE:
+            return
+        if self._pending is not None:
+            self._pending.append((F_MESSAGES, deliveries))
+            return
+        self._send_deliveries(deliveries, None)
+
+    def on_presence(self, presence: list[dict]) -> None:
+        if not self.modes & Flag.PRESENCE_SUBSCRIBE:
+            return
+        if self._pending is not None:
+            self._pending.append((F_PRESENCE, presence))
+            return
+        self._send({F_ACTION: Action.PRESENCE, F_CHANNEL: self.channel, F_PRESENCE: presence})
+
+    # -- rendering -----------------------------------------------------------------------------------
+
+    def _send_deliveries(self, deliveries: list[Delivery], watermark: str | None) -> None:
+        if not self.modes & Flag.SUBSCRIBE:
+            return
+        for delivery in deliveries:
+            serial = delivery.event.channel_serial
+            force_full = False
+            if watermark is not None and serial <= watermark:
+                continue
+            if watermark is not None and delivery.first_channel_serial <= watermark:
+                force_full = True
+            if not self.echo and delivery.origin_connection_id == self.connection_id:
+                continue
+            self._send_message(serial, self._render(delivery, force_full))
+
+    def _render(self, delivery: Delivery, force_full: bool) -> dict:
+        event = delivery.event
+        if event.action != MessageAction.APPEND:
+            self._mark_seen(event.message_serial)
+            return event.delta
+        if not force_full and not self.append_full and event.message_serial in self._seen_full:
+            self._seen_full.move_to_end(event.message_serial)
+            return event.delta
+        self._mark_seen(event.message_serial)
+        full = event.full
+        if full.get(F_ACTION) in (MessageAction.CREATE, MessageAction.APPEND, None):
+            full = {**full, F_ACTION: MessageAction.UPDATE}
+        return full
+
+    def _mark_seen(self, message_serial: str) -> None:
+        self._seen_full[message_serial] = None
+        self._seen_full.move_to_end(message_serial)
+        while len(self._seen_full) > _SEEN_LIMIT:
+            self._seen_full.popitem(last=False)
+
+    def _send_message(self, channel_serial: str, message: dict) -> None:
+        # A later event may be broadcast before an earlier one (REST and realtime race); never move the
+        # client's position backwards, or a resume would replay what it already has.
+        if self.last_sent_serial is None or channel_serial > self.last_sent_serial:
+            self.last_sent_serial = channel_serial
+        self._send(
+            {
+                F_ACTION: Action.MESSAGE,
+                F_CHANNEL: self.channel,
+                F_CHANNEL_SERIAL: self.last_sent_serial,
+                F_MESSAGES: [message],
+            }
+        )

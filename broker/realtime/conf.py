@@ -1,0 +1,53 @@
+"""Realtime settings, each read from Django settings with the default Ably itself uses.
+
+Read at call time (not import time) so tests and deployments can override them per process.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def max_idle_interval_ms() -> int:
+    """Advertised maxIdleInterval; the server sends a HEARTBEAT whenever it has been idle this long."""
+    return int(getattr(settings, "BROKER_MAX_IDLE_INTERVAL_MS", 15000))
+
+
+def connection_state_ttl_ms() -> int:
+    """How long a dropped connection stays resumable (Ably: 2 minutes)."""
+    return int(getattr(settings, "BROKER_CONNECTION_STATE_TTL_MS", 120000))
+
+
+def max_message_size() -> int:
+    """Largest accepted ProtocolMessage payload (sum of its messages), 40009 beyond it."""
+    return int(getattr(settings, "BROKER_MAX_MESSAGE_SIZE", 65536))
+
+
+def max_frame_size() -> int:
+    """Largest accepted WebSocket frame in bytes; a bigger frame is a fatal protocol error."""
+    return int(getattr(settings, "BROKER_MAX_FRAME_SIZE", 524288))
+
+
+def token_renewal_lead_ms() -> int:
+    """How long before token expiry the server sends AUTH (capped at half the token's remaining life)."""
+    return int(getattr(settings, "BROKER_TOKEN_RENEWAL_LEAD_MS", 30000))
+
+
+def presence_leave_delay_ms() -> int:
+    """How long presence members of an abruptly dropped connection stay before a synthesized LEAVE."""
+    return int(getattr(settings, "BROKER_PRESENCE_LEAVE_DELAY_MS", 15000))
+
+
+def default_append_rollup_window_ms() -> int:
+    """Append rollup window for connections that do not send `appendRollupWindow` (Ably: 40 ms)."""
+    return int(getattr(settings, "BROKER_APPEND_ROLLUP_WINDOW_MS", 40))
+
+
+def max_outbound_backlog() -> int:
+    """Frames queued for one slow socket before it is dropped (the client then resumes from storage)."""
+    return int(getattr(settings, "BROKER_MAX_OUTBOUND_BACKLOG", 10000))
+
+
+def server_id() -> str:
+    """connectionDetails.serverId / siteCode; also distinguishes processes in cross-process fan-out."""
+    return str(getattr(settings, "BROKER_SERVER_ID", "local-1"))

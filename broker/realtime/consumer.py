@@ -1,0 +1,330 @@
+"""The Ably realtime WebSocket endpoint: one consumer instance per socket (§3, §11, §12).
+
+The consumer owns the socket's life: authenticate the query string, create or resume the
+connection state, answer with CONNECTED, then read one ProtocolMessage per frame and hand it to
+the channel operations (`attach`, `publish`). Frames are handled one at a time, in order, which is
+what gives per-connection ordering of publishes and appends. Everything the server says goes
+through the connection's `Outbox`.
+
+Bad input never escapes as an exception: a frame that cannot be read (malformed, unknown action,
+oversized) is answered with a connection ERROR and the socket is closed; a bad ACK-required frame
+with a readable msgSerial is NACKed; a bad channel operation gets a channel ERROR. Other
+connections never notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from broker import conf as broker_conf
+from broker.auth import authenticate_realtime, resolve_client_id
+from broker.clock import now_ms
+from broker.errors import AblyError, ErrorCode
+from broker.fanout import hub
+from broker.realtime import conf
+from broker.realtime.attach import attach, detach, fail_channel, recheck_capabilities, suspend_attachments
+from broker.realtime.codec import FrameCodec
+from broker.realtime.inbound import read_access_token, read_action, read_channel
+from broker.realtime.outbox import Outbox
+from broker.realtime.presence import roster, synthesized_leaves
+from broker.realtime.protocol import (
+    ACK_REQUIRED_ACTIONS,
+    CD_CLIENT_ID,
+    CD_CONNECTION_KEY,
+    CD_CONNECTION_STATE_TTL,
+    CD_MAX_FRAME_SIZE,
+    CD_MAX_IDLE_INTERVAL,
+    CD_MAX_MESSAGE_SIZE,
+    CD_SERVER_ID,
+    CD_SITE_CODE,
+    F_ACTION,
+    F_CONNECTION_DETAILS,
+    F_CONNECTION_ID,
+    F_CONNECTION_KEY,
+    F_ERROR,
+    F_ID,
+    PARAM_ACCESS_TOKEN,
+    PARAM_APPEND_ROLLUP_WINDOW,
+    PARAM_CLIENT_ID,
+    PARAM_ECHO,
+    PARAM_FORMAT,
+    PARAM_KEY,
+    PARAM_RECOVER,
+    PARAM_RESUME,
+    Action,
+)
+from broker.realtime.publish import handle_ack_required
+from broker.realtime.registry import ConnectionState, registry
+
+log = logging.getLogger(__name__)
+
+_MAX_ROLLUP_WINDOW_MS = 500
+_CLOSE_FLUSH_TIMEOUT_S = 5
+_TOKEN_TIMERS = ("token_renewal", "token_expiry")
+
+
+def _query_params(scope: dict) -> dict[str, str]:
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return {name: values[-1] for name, values in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _rollup_window(params: dict[str, str]) -> int:
+    try:
+        window = int(params[PARAM_APPEND_ROLLUP_WINDOW])
+    except (KeyError, ValueError):
+        return conf.default_append_rollup_window_ms()
+    return min(max(window, 0), _MAX_ROLLUP_WINDOW_MS)
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    state: ConnectionState | None = None
+    outbox: Outbox | None = None
+    echo = True
+    rollup_window_ms = 0
+    _closing = False
+    _renewal_requested_for: int | None = None
+
+    # -- socket lifecycle ----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        params = _query_params(self.scope)
+        self.codec = FrameCodec.for_format(params.get(PARAM_FORMAT))
+        self.echo = params.get(PARAM_ECHO, "true").lower() != "false"
+        self.rollup_window_ms = _rollup_window(params)
+        await self.accept()
+        self.outbox = Outbox(
+            self.codec,
+            self._write,
+            heartbeat_ms=conf.max_idle_interval_ms(),
+            max_backlog=conf.max_outbound_backlog(),
+            on_overflow=self._drop_transport,
+        )
+        self.outbox.start()
+        try:
+            await self._establish(params)
+        except AblyError as error:
+            self.send_frame({F_ACTION: Action.ERROR, F_ERROR: error.to_dict()})
+            await self._close_socket()
+        except Exception:
+            log.exception("could not establish a realtime connection")
+            self.send_frame(
+                {
+                    F_ACTION: Action.ERROR,
+                    F_ERROR: AblyError(ErrorCode.INTERNAL, 500, "Internal error").to_dict(),
+                }
+            )
+            await self._close_socket()
+
+    async def _establish(self, params: dict[str, str]) -> None:
+        token = next((params[name] for name in PARAM_ACCESS_TOKEN if params.get(name)), None)
+        credentials = await database_sync_to_async(authenticate_realtime)(
+            key=params.get(PARAM_KEY) or None, access_token=token
+        )
+        client_id = resolve_client_id(credentials, params.get(PARAM_CLIENT_ID) or None)
+        resume_key = params.get(PARAM_RESUME) or params.get(PARAM_RECOVER)
+        resume_error: AblyError | None = None
+        state: ConnectionState | None = None
+        if resume_key:
+            try:
+                state = registry.find(resume_key, client_id)
+            except AblyError as error:
+                resume_error = error
+        if state is None:
+            state = registry.create(credentials, client_id)
+        else:
+            await self._take_over(state)
+            state.credentials = credentials
+        state.transport = self
+        self.state = state
+        state.cancel("state_expiry")
+        state.cancel("presence_leave")
+        self._send_connected(resume_error)
+        self._schedule_token_timers()
+
+    async def _take_over(self, state: ConnectionState) -> None:
+        """Resume onto a new socket; the old one, if the server still holds it, is closed quietly."""
+        previous = state.transport
+        state.transport = None
+        for name in _TOKEN_TIMERS:
+            state.cancel(name)
+        await suspend_attachments(state)
+        if previous is not None and previous is not self:
+            previous.superseded()
+
+    def superseded(self) -> None:
+        self._closing = True
+        if self.outbox is not None:
+            self.outbox.stop()
+        asyncio.get_running_loop().create_task(self.close())
+
+    async def disconnect(self, code: int) -> None:
+        if self.outbox is not None:
+            self.outbox.stop()
+        state = self.state
+        if state is None or state.transport is not self:
+            return
+        await self._release(state, discard=False)
+
+    async def _release(self, state: ConnectionState, *, discard: bool) -> None:
+        """Detach this socket from its connection; keep the state resumable unless `discard`."""
+        state.transport = None
+        for name in _TOKEN_TIMERS:
+            state.cancel(name)
+        await suspend_attachments(state)
+        if discard:
+            registry.discard(state)
+            await _leave_presence(state.connection_id)
+            return
+        connection_id = state.connection_id
+
+        def leave_presence() -> None:
+            asyncio.get_running_loop().create_task(_leave_presence(connection_id))
+
+        state.schedule("presence_leave", conf.presence_leave_delay_ms(), leave_presence)
+        state.schedule("state_expiry", conf.connection_state_ttl_ms(), lambda: registry.discard(state))
+
+    # -- outbound ------------------------------------------------------------------------------------
+
+    def send_frame(self, frame: dict) -> None:
+        if self.outbox is not None and not self._closing:
+            self.outbox.put(frame)
+
+    async def _write(self, raw: str | bytes) -> None:
+        if isinstance(raw, bytes):
+            await self.send(bytes_data=raw)
+        else:
+            await self.send(text_data=raw)
+
+    async def _close_socket(self) -> None:
+        """Flush what is queued (e.g. an ERROR or CLOSED frame), then close the socket."""
+        if self._closing:
+            return
+        self._closing = True
+        if self.outbox is not None:
+            self.outbox.finish()
+            try:
+                await asyncio.wait_for(self.outbox.drained.wait(), _CLOSE_FLUSH_TIMEOUT_S)
+            except TimeoutError:
+                log.info("close: outbound frames not flushed in time")
+        await self.close()
+
+    def _drop_transport(self) -> None:
+        self._closing = True
+        if self.outbox is not None:
+            self.outbox.stop()
+        asyncio.get_running_loop().create_task(self.close())
+
+    def _send_connected(self, error: AblyError | None = None) -> None:
+        state = self.state
+        frame = {
+            F_ACTION: Action.CONNECTED,
+            F_CONNECTION_ID: state.connection_id,
+            F_CONNECTION_KEY: state.connection_key,
+            F_CONNECTION_DETAILS: {
+                CD_CLIENT_ID: state.client_id,
+                CD_CONNECTION_KEY: state.connection_key,
+                CD_CONNECTION_STATE_TTL: conf.connection_state_ttl_ms(),
+                CD_MAX_IDLE_INTERVAL: conf.max_idle_interval_ms(),
+                CD_MAX_MESSAGE_SIZE: conf.max_message_size(),
+                CD_MAX_FRAME_SIZE: conf.max_frame_size(),
+                CD_SERVER_ID: conf.server_id(),
+                CD_SITE_CODE: broker_conf.site_code(),
+            },
+        }
+        if error is not None:
+            frame[F_ERROR] = error.to_dict()
+        self.send_frame(frame)
+
+    # -- token lifetime (§12) ------------------------------------------------------------------------
+
+    def _schedule_token_timers(self) -> None:
+        state = self.state
+        expires = state.credentials.expires_ms
+        if expires is None:
+            return
+        remaining = expires - now_ms()
+        state.schedule("token_expiry", remaining, self._token_expired)
+        if expires == self._renewal_requested_for:
+            # The client re-authorised with a token expiring no later: asking again would only repeat.
+            state.cancel("token_renewal")
+            return
+        lead = min(conf.token_renewal_lead_ms(), remaining / 2)
+        state.schedule("token_renewal", remaining - lead, lambda: self._request_renewal(expires))
+
+    def _request_renewal(self, expires: int) -> None:
+        self._renewal_requested_for = expires
+        self.send_frame({F_ACTION: Action.AUTH})
+
+    def _token_expired(self) -> None:
+        error = AblyError(ErrorCode.TOKEN_EXPIRED, 401, "Token expired")
+        self.send_frame({F_ACTION: Action.DISCONNECTED, F_ERROR: error.to_dict()})
+        asyncio.get_running_loop().create_task(self._close_socket())
+
+    async def _reauthorise(self, frame: dict) -> None:
+        token = read_access_token(frame)
+        credentials = await database_sync_to_async(authenticate_realtime)(key=None, access_token=token)
+        state = self.state
+        client_id = resolve_client_id(credentials, state.client_id)
+        if client_id != state.client_id:
+            raise AblyError(ErrorCode.INCOMPATIBLE_CREDENTIALS, 401, "New token is for a different clientId")
+        state.credentials = credentials
+        await recheck_capabilities(self)
+        self._schedule_token_timers()
+        self._send_connected()
+
+    # -- inbound -------------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.state is None or self._closing:
+            return
+        size = len(bytes_data) if bytes_data is not None else len((text_data or "").encode("utf-8"))
+        try:
+            if size > conf.max_frame_size():
+                raise AblyError(ErrorCode.MESSAGE_TOO_LARGE, 400, "Frame exceeds maxFrameSize")
+            frame = self.codec.decode(text=text_data, data=bytes_data)
+            await self._dispatch(frame, read_action(frame))
+        except AblyError as error:
+            await self._fail(error)
+        except Exception:
+            log.exception("unexpected error on connection %s", self.state.connection_id)
+            await self._fail(AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
+
+    async def _dispatch(self, frame: dict, action: int) -> None:
+        if action == Action.HEARTBEAT:
+            if frame.get(F_ID) is not None:
+                self.send_frame({F_ACTION: Action.HEARTBEAT, F_ID: frame[F_ID]})
+        elif action in ACK_REQUIRED_ACTIONS:
+            await handle_ack_required(self, frame, action)
+        elif action in (Action.ATTACH, Action.DETACH):
+            channel = read_channel(frame)
+            try:
+                await (attach if action == Action.ATTACH else detach)(self, channel, frame)
+            except AblyError as error:
+                await fail_channel(self, channel, error)
+        elif action == Action.AUTH:
+            await self._reauthorise(frame)
+        elif action == Action.CLOSE:
+            self.send_frame({F_ACTION: Action.CLOSED})
+            await self._release(self.state, discard=True)
+            await self._close_socket()
+        elif action == Action.DISCONNECT:
+            await self._close_socket()
+        elif action != Action.ACTIVATE:
+            raise AblyError(ErrorCode.BAD_REQUEST, 400, f"Unexpected protocol action {action}")
+
+    async def _fail(self, error: AblyError) -> None:
+        """A fatal connection error: tell the client (it goes FAILED), forget the state, close."""
+        self.send_frame({F_ACTION: Action.ERROR, F_ERROR: error.to_dict()})
+        if self.state.transport is self:
+            await self._release(self.state, discard=True)
+        await self._close_socket()
+
+
+async def _leave_presence(connection_id: str) -> None:
+    for channel, members in roster.memberships_of(connection_id).items():
+        await hub.broadcast_presence(channel, synthesized_leaves(members))

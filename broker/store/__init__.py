@@ -1,0 +1,31 @@
+"""The broker's message store: publishing, mutations, replay and history, on the Django ORM.
+
+Every function is synchronous; realtime calls them through `database_sync_to_async`.
+"""
+
+from broker.store.events import StoredEvent
+from broker.store.history import MAX_LIMIT as MAX_HISTORY_LIMIT
+from broker.store.history import HistoryQuery, Page, history, latest_version, versions
+from broker.store.messages import check_message_size
+from broker.store.mutations import mutate
+from broker.store.publishing import PublishedEvents, publish, split_publish_result
+from broker.store.replay import events_after, latest_channel_serial
+from broker.store.serials import is_serial
+
+__all__ = [
+    "MAX_HISTORY_LIMIT",
+    "HistoryQuery",
+    "Page",
+    "PublishedEvents",
+    "StoredEvent",
+    "check_message_size",
+    "events_after",
+    "history",
+    "is_serial",
+    "latest_channel_serial",
+    "latest_version",
+    "mutate",
+    "publish",
+    "split_publish_result",
+    "versions",
+]

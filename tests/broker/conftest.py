@@ -1,0 +1,5 @@
+"""Fixtures of the broker tests: the live server (see tests/support/live_server.py)."""
+
+from tests.support.live_server import live_broker
+
+__all__ = ["live_broker"]
