@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -71,6 +71,18 @@ class RunAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["conversation", "owner"]
     date_hierarchy = "started_at"
+    actions = ["stop_selected_runs"]
+
+    @admin.action(description="Stop selected runs")
+    def stop_selected_runs(self, request, queryset) -> None:
+        from chat.agent.stopping import stop_runs
+
+        runs = list(queryset.select_related("conversation"))
+        sent = stop_runs(runs, request.user)
+        skipped = len(runs) - sent
+        self.message_user(request, f"Stop sent for {sent} run(s); they end within moments.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} run(s) had already ended.", messages.WARNING)
 
 
 @admin.register(Message)

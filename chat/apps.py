@@ -9,3 +9,6 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from chat import checks  # noqa: F401  (registers the configuration checks)
+        from chat.agent.providers.checks import register_provider_checks
+
+        register_provider_checks()

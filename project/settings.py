@@ -76,6 +76,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
 }
+# Keep connections open between requests: the broker and the agent touch the database for every
+# streamed append, and reconnecting each time cost more than the work itself (see bench/).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The agent worker writes while pages read; WAL and a busy timeout keep SQLite usable
     # under that light concurrency.
@@ -138,6 +142,43 @@ ABLY_PORT = env.int("ABLY_PORT", default=0)
 ABLY_TLS = env.bool("ABLY_TLS", default=True)
 ABLY_TOKEN_TTL_SECONDS = env.int("ABLY_TOKEN_TTL_SECONDS", default=3600)
 EMBEDDED_BROKER = not ABLY_ENDPOINT
+# The embedded broker (see docs/broker.md); Ably's own values by default.
+BROKER_SITE_CODE = env.str("BROKER_SITE_CODE", default="local")
+BROKER_TOKEN_DEFAULT_TTL_MS = env.int("BROKER_TOKEN_DEFAULT_TTL_MS", default=3_600_000)
+BROKER_TOKEN_MAX_TTL_MS = env.int("BROKER_TOKEN_MAX_TTL_MS", default=86_400_000)
+BROKER_TOKEN_REQUEST_MAX_SKEW_MS = env.int("BROKER_TOKEN_REQUEST_MAX_SKEW_MS", default=120_000)
+BROKER_MAX_MESSAGE_SIZE = env.int("BROKER_MAX_MESSAGE_SIZE", default=65536)
+BROKER_IDEMPOTENCY_WINDOW_MS = env.int("BROKER_IDEMPOTENCY_WINDOW_MS", default=120_000)
+BROKER_SANDBOX = env.bool("BROKER_SANDBOX", default=False)
+BROKER_MAX_IDLE_INTERVAL_MS = env.int("BROKER_MAX_IDLE_INTERVAL_MS", default=15_000)
+BROKER_CONNECTION_STATE_TTL_MS = env.int("BROKER_CONNECTION_STATE_TTL_MS", default=120_000)
+BROKER_MAX_FRAME_SIZE = env.int("BROKER_MAX_FRAME_SIZE", default=524_288)
+BROKER_TOKEN_RENEWAL_LEAD_MS = env.int("BROKER_TOKEN_RENEWAL_LEAD_MS", default=30_000)
+BROKER_PRESENCE_LEAVE_DELAY_MS = env.int("BROKER_PRESENCE_LEAVE_DELAY_MS", default=15_000)
+BROKER_APPEND_ROLLUP_WINDOW_MS = env.int("BROKER_APPEND_ROLLUP_WINDOW_MS", default=40)
+BROKER_MAX_OUTBOUND_BACKLOG = env.int("BROKER_MAX_OUTBOUND_BACKLOG", default=10_000)
+BROKER_SERVER_ID = env.str("BROKER_SERVER_ID", default="local-1")
+
+# Where the in-process agent reaches this server's own embedded broker (loopback);
+# port 0 = the port this server is serving on.
+EMBEDDED_BROKER_HOST = env.str("EMBEDDED_BROKER_HOST", default="127.0.0.1")
+EMBEDDED_BROKER_PORT = env.int("EMBEDDED_BROKER_PORT", default=0)
+
+# The agent worker.
+AGENT_IN_PROCESS = env.bool("AGENT_IN_PROCESS", default=True)
+AGENT_LOCATE_TIMEOUT_SECONDS = env.float("AGENT_LOCATE_TIMEOUT_SECONDS", default=10.0)
+AGENT_HEARTBEAT_SECONDS = env.float("AGENT_HEARTBEAT_SECONDS", default=5.0)
+AGENT_REAP_AFTER_SECONDS = env.float("AGENT_REAP_AFTER_SECONDS", default=30.0)
+AGENT_REAP_INTERVAL_SECONDS = env.float("AGENT_REAP_INTERVAL_SECONDS", default=10.0)
+
+# The model (see chat/agent/providers).
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="demo")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=1024)
+DEMO_TOKENS_PER_SECOND = env.float("DEMO_TOKENS_PER_SECOND", default=30.0)
 
 LOGGING = {
     "version": 1,

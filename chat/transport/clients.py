@@ -17,6 +17,7 @@ from typing import Any
 
 import jwt
 from ably import AblyRealtime, AblyRest
+from ably.types.tokendetails import TokenDetails
 
 AGENT_CLIENT_ID = "agent"
 AGENT_CAPABILITY = {"ai:*": ["*"]}
@@ -63,6 +64,40 @@ def sign_jwt(
     return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": key_name, "typ": "JWT"})
 
 
+def _auth_callback(api_key: str, client_id: str, grant: dict):
+    async def auth_callback(_token_params: dict) -> TokenDetails:
+        # TokenDetails rather than the bare JWT: ably-python then knows the token's clientId
+        # and expiry, instead of treating the clientId as changed to None.
+        now_ms = int(time.time() * 1000)
+        return TokenDetails(
+            token=sign_jwt(api_key, client_id, grant),
+            issued=now_ms,
+            expires=now_ms + JWT_TTL_SECONDS * 1000,
+            capability=grant,
+            client_id=client_id,
+        )
+
+    return auth_callback
+
+
+def _port_options(target: AblyTarget) -> dict[str, Any]:
+    if target.default_port:
+        return {}
+    return {"tls_port": target.port} if target.tls else {"port": target.port}
+
+
+def build_rest_client(api_key: str, target: AblyTarget, client_id: str, capability: dict) -> AblyRest:
+    """A REST-only client (no connection kept open), e.g. to publish one cancel from a web request."""
+    endpoint = {"endpoint": target.endpoint} if target.endpoint else {}
+    return AblyRest(
+        auth_callback=_auth_callback(api_key, client_id, capability),
+        client_id=client_id,
+        tls=target.tls,
+        **endpoint,
+        **_port_options(target),
+    )
+
+
 def build_clients(
     api_key: str,
     target: AblyTarget,
@@ -70,16 +105,12 @@ def build_clients(
     capability: dict | None = None,
 ) -> AblyClients:
     grant = capability or AGENT_CAPABILITY
-
-    async def auth_callback(_token_params: dict) -> str:
-        return sign_jwt(api_key, client_id, grant)
-
+    auth_callback = _auth_callback(api_key, client_id, grant)
     common: dict[str, Any] = {"auth_callback": auth_callback, "client_id": client_id, "tls": target.tls}
     if target.default_port:
         endpoint = {"endpoint": target.endpoint} if target.endpoint else {}
         realtime = AblyRealtime(**common, **endpoint)
         return AblyClients(realtime=realtime, rest=realtime)
-    port_option = {"tls_port": target.port} if target.tls else {"port": target.port}
     realtime = AblyRealtime(**common, endpoint=f"{target.endpoint}:{target.port}")
-    rest = AblyRest(**common, endpoint=target.endpoint, **port_option)
+    rest = AblyRest(**common, endpoint=target.endpoint, **_port_options(target))
     return AblyClients(realtime=realtime, rest=rest)

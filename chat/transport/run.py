@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chat.transport import wire
 from chat.transport.envelope import build_extras
 from chat.transport.errors import TransportError
+from chat.transport.lifecycle import RunIdentity, publish_lifecycle, run_end_headers
 from chat.transport.locator import LocatedInput
 from chat.transport.stream_encoder import StreamEncoder
 from chat.transport.vercel_codec import VercelChunkWriter
@@ -103,9 +104,11 @@ class AgentRun:
         return (self.located.client_id or "") if self.located else ""
 
     async def start(self, locate_timeout: float = 10.0) -> LocatedInput:
-        """Find the trigger, pick up cancels that were waiting for it, publish `ai-run-start`."""
-        if self.abort_signal.is_set():
-            raise TransportError("run was cancelled before it started", wire.ERROR_OPERATION_CANCELLED, 400)
+        """Find the trigger, pick up cancels that were waiting for it, publish `ai-run-start`.
+
+        A run cancelled before this point still announces itself, so every client sees it
+        start and then end `cancelled` (its `pipe` returns at once).
+        """
         self.located = await self.session.locate(self.invocation.input_event_id, locate_timeout)
         waiting = self.session.router.bind_input(self, self.located.codec_message_id)
         for cancel in [*self.located.earlier_cancels, *([waiting] if waiting is not None else [])]:
@@ -141,9 +144,9 @@ class AgentRun:
     def abort(self) -> None:
         self.abort_signal.set()
 
-    async def pipe(self, chunks: AsyncIterator[dict]) -> PipeOutcome:
+    async def pipe(self, chunks: AsyncIterator[dict], codec_message_id: str | None = None) -> PipeOutcome:
         """Stream UIMessageChunks as one assistant message; returns how it ended (does not end the run)."""
-        codec_message_id = str(uuid.uuid4())
+        codec_message_id = codec_message_id or str(uuid.uuid4())
         encoder = StreamEncoder(self.session.writer, self._output_headers(codec_message_id))
         chunk_writer = VercelChunkWriter(encoder, codec_message_id)
 
@@ -151,9 +154,40 @@ class AgentRun:
             await self._ensure_step(encoder)
             await chunk_writer.write(chunk)
 
+        try:
+            failure = await self._write_until_aborted(chunks, write)
+        finally:
+            await _close_quietly(chunks)
+        if failure is not None:
+            return await self._fail(encoder, codec_message_id, failure)
+
+        if self.abort_signal.is_set():
+            if self.hooks.on_cancelled is not None:
+                try:
+                    await self.hooks.on_cancelled(write)
+                except Exception:
+                    log.exception("on_cancelled failed for run %s", self.run_id)
+            await encoder.cancel_streams()
+            await self._end_step(wire.STEP_CANCELLED)
+            return PipeOutcome(wire.REASON_CANCELLED, encoder.text, codec_message_id)
+        await self._end_step(wire.STEP_COMPLETE)
+        return PipeOutcome(wire.REASON_COMPLETE, encoder.text, codec_message_id)
+
+    async def _write_until_aborted(self, chunks: AsyncIterator[dict], write: ChunkWriter) -> Exception | None:
+        """Write chunks until they run out or the run is aborted; returns the error that stopped them.
+
+        An abort interrupts the wait for the model, never a write under way: a stream create or a
+        step start cut off before its serial came back could never be closed or ended. A run
+        aborted before its first output publishes none, not even a step (as the JS SDK's pipe).
+        """
+        if self.abort_signal.is_set():
+            return None
+        in_flight: list[asyncio.Future] = []
+
         async def consume() -> None:
             async for chunk in chunks:
-                await write(chunk)
+                in_flight[:] = [asyncio.ensure_future(write(chunk))]
+                await asyncio.shield(in_flight[0])
 
         consumer = asyncio.ensure_future(consume())
         aborted = asyncio.ensure_future(self.abort_signal.wait())
@@ -168,21 +202,13 @@ class AgentRun:
         except asyncio.CancelledError:
             pass
         except Exception as exc:
-            return await self._fail(encoder, codec_message_id, exc)
-        finally:
-            await _close_quietly(chunks)
-
-        if self.abort_signal.is_set():
-            if self.hooks.on_cancelled is not None:
-                try:
-                    await self.hooks.on_cancelled(write)
-                except Exception:
-                    log.exception("on_cancelled failed for run %s", self.run_id)
-            await encoder.cancel_streams()
-            await self._end_step(wire.STEP_CANCELLED)
-            return PipeOutcome(wire.REASON_CANCELLED, encoder.text, codec_message_id)
-        await self._end_step(wire.STEP_COMPLETE)
-        return PipeOutcome(wire.REASON_COMPLETE, encoder.text, codec_message_id)
+            return exc
+        try:
+            for write_task in in_flight:
+                await write_task
+        except Exception as exc:
+            return exc
+        return None
 
     async def end(self, reason: str, error: TransportError | None = None) -> bool:
         """Publish `ai-run-end` once; later calls do nothing. Returns whether this call ended it."""
@@ -192,12 +218,8 @@ class AgentRun:
         self.session.router.unregister(self)
         if self._step is not None:
             await self._end_step(wire.STEP_CANCELLED if reason == wire.REASON_CANCELLED else wire.STEP_FAILED)
-        extra = {wire.HEADER_RUN_REASON: reason}
-        if error is not None:
-            extra[wire.HEADER_ERROR_CODE] = str(error.code)
-            extra[wire.HEADER_ERROR_MESSAGE] = error.message
         self.status = reason
-        await self._publish_lifecycle(wire.EVENT_RUN_END, extra)
+        await self._publish_lifecycle(wire.EVENT_RUN_END, run_end_headers(reason, error))
         return True
 
     @property
@@ -214,14 +236,12 @@ class AgentRun:
         await self._end_step(wire.STEP_FAILED)
         return PipeOutcome(wire.REASON_ERROR, encoder.text, codec_message_id, error)
 
+    @property
+    def identity(self) -> RunIdentity:
+        return RunIdentity(self.run_id, self.invocation_id, self.owner_client_id, self.input_codec_message_id)
+
     def _identity_headers(self) -> dict[str, str]:
-        return {
-            wire.HEADER_RUN_ID: self.run_id,
-            wire.HEADER_RUN_CLIENT_ID: self.owner_client_id,
-            wire.HEADER_INVOCATION_ID: self.invocation_id,
-            wire.HEADER_INPUT_CLIENT_ID: self.owner_client_id,
-            wire.HEADER_INPUT_CODEC_MESSAGE_ID: self.input_codec_message_id,
-        }
+        return self.identity.headers()
 
     def _output_headers(self, codec_message_id: str) -> dict[str, str]:
         return {
@@ -265,11 +285,7 @@ class AgentRun:
         await self.session.writer.publish(wire.EVENT_STEP_END, None, build_extras(headers))
 
     async def _publish_lifecycle(self, name: str, extra: dict[str, str]) -> None:
-        headers = {**self._identity_headers(), **extra}
-        try:
-            await self.session.writer.publish(name, None, build_extras(headers))
-        except Exception as exc:
-            raise TransportError(f"could not publish {name}: {exc}", wire.ERROR_RUN_LIFECYCLE) from exc
+        await publish_lifecycle(self.session.writer, name, self.identity, extra)
 
     async def _report(self, error: TransportError) -> None:
         if self.hooks.on_error is None:
