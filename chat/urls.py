@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.views import ably_auth, pages
+from chat.views import ably_auth, agent, messages, pages
 
 app_name = "chat"
 
@@ -12,4 +12,15 @@ urlpatterns = [
     path("c/<uuid:conversation_id>/rename", pages.rename, name="rename"),
     path("c/<uuid:conversation_id>/delete", pages.delete, name="delete"),
     path("ably/token", ably_auth.token_request, name="ably-token"),
+    path("agent/invoke", agent.invoke_agent, name="agent-invoke"),
+    path(
+        "c/<uuid:conversation_id>/messages/<str:codec_message_id>",
+        messages.message_fragment,
+        name="message",
+    ),
+    path(
+        "c/<uuid:conversation_id>/runs/<str:run_id>/answer",
+        messages.run_answer_fragment,
+        name="run-answer",
+    ),
 ]

@@ -1,0 +1,57 @@
+"""What the conversation page's `session.js` needs to know, handed over as one JSON blob.
+
+The broker endpoint comes from settings only for an external Ably; the embedded broker is the
+site itself, so the browser uses the page's own host, port and scheme (right behind any proxy).
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.middleware.csrf import get_token
+from django.urls import reverse
+
+from chat.identity import client_id_for
+from chat.models import Conversation, Run
+from chat.transport.clients import AGENT_CLIENT_ID
+
+register = template.Library()
+
+# Stands in for an id in URL patterns the browser fills in.
+ID_PLACEHOLDER = "__id__"
+
+
+def broker_config() -> dict:
+    if settings.EMBEDDED_BROKER:
+        return {"embedded": True}
+    return {
+        "embedded": False,
+        "endpoint": settings.ABLY_ENDPOINT,
+        "port": settings.ABLY_PORT or None,
+        "tls": settings.ABLY_TLS,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def chat_session_config(context, conversation: Conversation, transcript: list) -> dict:
+    request = context["request"]
+    open_runs = conversation.runs.filter(status__in=[Run.Status.ACTIVE, Run.Status.SUSPENDED])
+    return {
+        "conversation": str(conversation.id),
+        "channelName": conversation.channel_name,
+        "clientId": client_id_for(request.user),
+        "agentClientId": AGENT_CLIENT_ID,
+        "tokenUrl": reverse("chat:ably-token"),
+        "invokeUrl": reverse("chat:agent-invoke"),
+        "messageUrl": reverse(
+            "chat:message", kwargs={"conversation_id": conversation.id, "codec_message_id": ID_PLACEHOLDER}
+        ),
+        "runAnswerUrl": reverse(
+            "chat:run-answer", kwargs={"conversation_id": conversation.id, "run_id": ID_PLACEHOLDER}
+        ),
+        "idPlaceholder": ID_PLACEHOLDER,
+        "csrfToken": get_token(request),
+        "broker": broker_config(),
+        "activeRunIds": list(open_runs.values_list("run_id", flat=True)),
+        "lastCodecMessageId": transcript[-1].message.codec_message_id if transcript else "",
+    }

@@ -1,0 +1,485 @@
+// The conversation page: binds a ChatSession (session.js) to the DOM.
+//
+// Live answers are drawn as plain text from channel events; when a run ends, the server-rendered final
+// message (sanitised markdown) is fetched and swapped in with htmx, so a streamed answer and a reloaded page
+// look the same. Elements the server rendered as final are never touched by channel events.
+
+import { ChatSession, RUN_ACTIVE, RUN_PENDING } from 'chat/session';
+
+const config = JSON.parse(document.getElementById('chat-session-config').textContent);
+const transcript = document.getElementById('transcript');
+const composer = document.getElementById('composer');
+const input = document.getElementById('composer-input');
+const sendButton = document.getElementById('send-button');
+const stopAllButton = document.getElementById('stop-all');
+const composerError = document.getElementById('composer-error');
+const connectionStatus = document.getElementById('connection-status');
+const jumpButton = document.getElementById('jump-latest');
+const announcer = document.getElementById('announcer');
+
+// How close to the bottom counts as "reading the latest" for auto-scroll.
+const PINNED_SLACK_PX = 48;
+// A Stop that got no answer may be pressed again after this long: disabled states never stick.
+const STOP_RETRY_MS = 8000;
+// The agent publishes ai-run-end a moment before it records the end: retry the final fragment briefly.
+const FINAL_FETCH_ATTEMPTS = 12;
+const FINAL_FETCH_BACKOFF_MS = 150;
+const COPIED_LABEL_MS = 2000;
+const UNUSABLE_STATES = new Set(['suspended', 'failed', 'closed', 'closing']);
+
+const session = new ChatSession(config);
+let ready = false;
+let sending = false;
+let everConnected = false;
+let pinned = true;
+
+// --- scrolling: follow the stream unless the reader scrolled up -------------------------------------------
+
+function nearBottom() {
+  return transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight <= PINNED_SLACK_PX;
+}
+
+function scrollToLatest() {
+  transcript.scrollTop = transcript.scrollHeight;
+  pinned = true;
+  jumpButton.hidden = true;
+}
+
+function contentChanged() {
+  if (pinned) {
+    scrollToLatest();
+  } else {
+    jumpButton.hidden = false;
+  }
+}
+
+transcript.addEventListener('scroll', () => {
+  pinned = nearBottom();
+  if (pinned) jumpButton.hidden = true;
+});
+jumpButton.addEventListener('click', () => {
+  scrollToLatest();
+  input.focus();
+});
+
+// --- message elements ---------------------------------------------------------------------------------------
+
+function messageElement(codecMessageId) {
+  return codecMessageId ? document.getElementById(`message-${codecMessageId}`) : null;
+}
+
+function answerElement(run) {
+  return (
+    messageElement(run.answerCodecMessageId) ||
+    (run.runId && transcript.querySelector(`.message.assistant[data-run-id="${CSS.escape(run.runId)}"]`)) ||
+    transcript.querySelector(`.message.assistant[data-input-id="${CSS.escape(run.inputCodecMessageId)}"]`)
+  );
+}
+
+// Server-rendered final messages belong to the server: channel events never change them.
+function isFinal(element) {
+  return element.dataset.live !== 'true' && element.dataset.status !== 'streaming';
+}
+
+function clockTime() {
+  const now = new Date();
+  const time = document.createElement('time');
+  time.dateTime = now.toISOString();
+  time.textContent = now.toTimeString().slice(0, 5);
+  return time;
+}
+
+function buildMessage(role) {
+  const article = document.createElement('article');
+  article.className = `message ${role}`;
+  article.dataset.live = 'true';
+  const meta = document.createElement('header');
+  meta.className = 'message-meta';
+  const label = document.createElement('span');
+  label.className = 'role';
+  label.textContent = role === 'assistant' ? 'Agent' : 'You';
+  const state = document.createElement('span');
+  state.className = 'run-state';
+  meta.append(label, clockTime(), state);
+  const body = document.createElement('div');
+  body.className = 'message-body prose streaming-text';
+  if (role === 'assistant') body.setAttribute('aria-live', 'polite');
+  article.append(meta, body);
+  return article;
+}
+
+function place(element, after = null) {
+  document.getElementById('transcript-empty')?.remove();
+  if (after) {
+    after.after(element);
+  } else {
+    transcript.append(element);
+  }
+  contentChanged();
+}
+
+function showInput({ codecMessageId, text, own }) {
+  if (messageElement(codecMessageId)) return;
+  const element = buildMessage('user');
+  element.id = `message-${codecMessageId}`;
+  element.dataset.codecMessageId = codecMessageId;
+  element.dataset.status = 'complete';
+  element.querySelector('.role').textContent = own ? 'You' : 'User';
+  element.querySelector('.message-body').textContent = text;
+  place(element);
+}
+
+// An answer goes right after its question, after any earlier answers to the same question.
+function anchorFor(inputCodecMessageId) {
+  let anchor = messageElement(inputCodecMessageId);
+  while (anchor?.nextElementSibling?.classList.contains('assistant')) anchor = anchor.nextElementSibling;
+  return anchor;
+}
+
+function ensureAnswer(run) {
+  let element = answerElement(run);
+  if (element && isFinal(element)) return null;
+  if (!element) {
+    element = buildMessage('assistant');
+    element.dataset.status = 'streaming';
+    place(element, anchorFor(run.inputCodecMessageId));
+  }
+  element.dataset.live = 'true';
+  element.classList.add('status-streaming');
+  if (run.runId) element.dataset.runId = run.runId;
+  if (run.inputCodecMessageId) element.dataset.inputId = run.inputCodecMessageId;
+  if (run.answerCodecMessageId) {
+    element.id = `message-${run.answerCodecMessageId}`;
+    element.dataset.codecMessageId = run.answerCodecMessageId;
+  }
+  return element;
+}
+
+function setBadge(element, kind, text) {
+  const state = element.querySelector('.run-state');
+  state.replaceChildren();
+  if (!kind) return;
+  const badge = document.createElement('span');
+  badge.className = `badge ${kind}`;
+  badge.textContent = text;
+  state.append(badge);
+}
+
+function stopButtonOf(element) {
+  let button = element.querySelector('.stop-run');
+  if (!button) {
+    button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button subtle stop-run';
+    button.textContent = 'Stop';
+    button.setAttribute('aria-label', 'Stop this answer');
+    button.addEventListener('click', () => stopOne(element));
+    element.querySelector('.message-meta').append(button);
+  }
+  return button;
+}
+
+function drawOpen(element, run) {
+  const waiting = run.status === RUN_PENDING || !run.text;
+  setBadge(element, 'streaming', waiting ? 'waiting for the agent…' : 'streaming…');
+  if (run.text) element.querySelector('.message-body').textContent = run.text;
+  stopButtonOf(element);
+}
+
+function drawEnded(element, run) {
+  element.classList.remove('status-streaming');
+  element.classList.add(`status-${run.status}`);
+  element.dataset.status = run.status;
+  element.querySelector('.stop-run')?.remove();
+  if (run.status === 'error') {
+    setBadge(element, 'error', `error: ${run.error?.message ?? 'the agent failed'}`);
+  } else if (run.status === 'cancelled') {
+    setBadge(element, 'stopped', 'stopped');
+  } else {
+    setBadge(element, null, '');
+  }
+}
+
+// --- runs ---------------------------------------------------------------------------------------------------
+
+function showRun(run) {
+  const element = ensureAnswer(run);
+  if (!element) return;
+  if (run.status === RUN_PENDING || run.status === RUN_ACTIVE) {
+    drawOpen(element, run);
+  } else {
+    drawEnded(element, run);
+    swapInFinal(element, run);
+  }
+  contentChanged();
+}
+
+function showOutput({ codecMessageId, runId, text, inputCodecMessageId }) {
+  const run = session.runs().find((known) => known.runId === runId) ?? {
+    runId,
+    status: RUN_ACTIVE,
+    inputCodecMessageId,
+    answerCodecMessageId: codecMessageId,
+    text,
+  };
+  const element = ensureAnswer({ ...run, answerCodecMessageId: codecMessageId });
+  if (!element) return;
+  element.querySelector('.message-body').textContent = text;
+  if (run.status === RUN_ACTIVE && text) setBadge(element, 'streaming', 'streaming…');
+  contentChanged();
+}
+
+function fragmentUrl(run) {
+  const [template, id] = run.answerCodecMessageId
+    ? [config.messageUrl, run.answerCodecMessageId]
+    : [config.runAnswerUrl, run.runId];
+  return template.replace(config.idPlaceholder, encodeURIComponent(id));
+}
+
+function pause(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Swap the server's final rendering of an ended answer in place of the live one (htmx does the swap, so
+// any hx- attributes in the fragment work). Without a stored answer (404) the live rendering stays.
+async function swapInFinal(element, run) {
+  if (element.dataset.finalising === 'true' || (!run.answerCodecMessageId && !run.runId)) return;
+  element.dataset.finalising = 'true';
+  for (let attempt = 1; attempt <= FINAL_FETCH_ATTEMPTS; attempt += 1) {
+    let response;
+    try {
+      response = await fetch(fragmentUrl(run), { credentials: 'same-origin', headers: { 'HX-Request': 'true' } });
+    } catch {
+      response = null;
+    }
+    if (response?.status === 404) break;
+    if (response?.ok && response.headers.get('X-Message-Status') !== 'streaming') {
+      const html = await response.text();
+      if (!element.isConnected) return;
+      window.htmx.swap(element, html, { swapStyle: 'outerHTML' });
+      contentChanged();
+      return;
+    }
+    await pause(FINAL_FETCH_BACKOFF_MS * attempt);
+  }
+  delete element.dataset.finalising;
+}
+
+// Anything the server rendered as streaming whose run the channel no longer shows active: ask the server.
+function settleStaleStreaming() {
+  const known = new Map(session.runs().map((run) => [run.runId, run]));
+  for (const element of transcript.querySelectorAll('.message.assistant[data-status="streaming"]')) {
+    const run = known.get(element.dataset.runId);
+    if (run && (run.status === RUN_ACTIVE || run.status === RUN_PENDING)) continue;
+    swapInFinal(element, {
+      runId: element.dataset.runId ?? '',
+      answerCodecMessageId: element.dataset.codecMessageId ?? '',
+    });
+  }
+}
+
+// --- stopping -----------------------------------------------------------------------------------------------
+
+function markStopping(element) {
+  const button = element.querySelector('.stop-run');
+  if (!button) return;
+  button.disabled = true;
+  button.textContent = 'Stopping…';
+  setTimeout(() => {
+    if (!button.isConnected) return;
+    button.disabled = false;
+    button.textContent = 'Stop';
+  }, STOP_RETRY_MS);
+}
+
+function stopOne(element) {
+  const run = session
+    .activeRuns()
+    .find(
+      (known) =>
+        (known.runId && known.runId === element.dataset.runId) ||
+        known.inputCodecMessageId === element.dataset.inputId,
+    );
+  if (!run) return;
+  markStopping(element);
+  const cancelled =
+    run.status === RUN_PENDING
+      ? session.cancelInput(run.inputCodecMessageId, run.runId)
+      : session.cancel(run.runId);
+  cancelled.catch((error) => showError(`Stop failed: ${error?.message ?? error}`));
+}
+
+function stopAll() {
+  const active = session.activeRuns();
+  if (active.length === 0) return;
+  for (const run of active) {
+    const element = answerElement(run);
+    if (element) markStopping(element);
+  }
+  session.cancelAll();
+  announce(`Stopping ${active.length} answer${active.length === 1 ? '' : 's'}`);
+}
+
+function refreshStopAll() {
+  stopAllButton.hidden = session.activeRuns().length === 0;
+}
+
+stopAllButton.addEventListener('click', stopAll);
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !event.defaultPrevented && session.activeRuns().length > 0) {
+    event.preventDefault();
+    stopAll();
+  }
+});
+
+// --- composer -----------------------------------------------------------------------------------------------
+
+function canSend() {
+  return ready && !sending && !UNUSABLE_STATES.has(session.connectionState) && input.value.trim() !== '';
+}
+
+function refreshSendButton() {
+  sendButton.disabled = !canSend();
+}
+
+function showError(message) {
+  composerError.textContent = message;
+  composerError.hidden = !message;
+}
+
+function announce(message) {
+  announcer.textContent = message;
+}
+
+async function submit() {
+  if (!canSend()) return;
+  const text = input.value;
+  sending = true;
+  input.value = '';
+  showError('');
+  refreshSendButton();
+  scrollToLatest();
+  try {
+    await session.send(text);
+  } catch (error) {
+    input.value = text;
+    showError(`Not sent: ${error?.message ?? error}`);
+  } finally {
+    sending = false;
+    refreshSendButton();
+    input.focus();
+  }
+}
+
+composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  submit();
+});
+input.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    submit();
+  }
+});
+input.addEventListener('input', refreshSendButton);
+
+// --- connection indicator -----------------------------------------------------------------------------------
+
+function showConnection(state) {
+  if (state === 'connected') everConnected = true;
+  let [shown, label] = ['connecting', 'Connecting…'];
+  if (state === 'connected') {
+    [shown, label] = ['connected', 'Connected'];
+  } else if (UNUSABLE_STATES.has(state)) {
+    [shown, label] = ['offline', 'Offline'];
+  } else if (everConnected) {
+    [shown, label] = ['reconnecting', 'Reconnecting…'];
+  }
+  connectionStatus.dataset.state = shown;
+  connectionStatus.querySelector('.connection-label').textContent = label;
+  refreshSendButton();
+}
+
+// --- code blocks --------------------------------------------------------------------------------------------
+
+async function copyText(text) {
+  if (navigator.clipboard?.writeText) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const scratch = document.createElement('textarea');
+  scratch.value = text;
+  document.body.append(scratch);
+  scratch.select();
+  document.execCommand('copy');
+  scratch.remove();
+}
+
+function addCopyButtons(root) {
+  for (const pre of root.querySelectorAll('.prose pre')) {
+    if (pre.parentElement.classList.contains('code-block')) continue;
+    const wrapper = document.createElement('div');
+    wrapper.className = 'code-block';
+    pre.before(wrapper);
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button subtle copy-code';
+    button.textContent = 'Copy';
+    button.setAttribute('aria-label', 'Copy code');
+    button.addEventListener('click', async () => {
+      try {
+        await copyText(pre.textContent);
+        button.textContent = 'Copied';
+        announce('Code copied');
+      } catch {
+        button.textContent = 'Copy failed';
+      }
+      setTimeout(() => (button.textContent = 'Copy'), COPIED_LABEL_MS);
+    });
+    wrapper.append(button, pre);
+  }
+}
+
+// --- wiring -------------------------------------------------------------------------------------------------
+
+session.addEventListener('connection', (event) => showConnection(event.detail.state));
+session.addEventListener('input', (event) => showInput(event.detail));
+session.addEventListener('run', (event) => {
+  if (!session.hydrating) showRun(event.detail);
+  refreshStopAll();
+});
+session.addEventListener('output', (event) => {
+  if (!session.hydrating) showOutput(event.detail);
+});
+session.addEventListener('send-failed', (event) => {
+  const { inputCodecMessageId, stage, message } = event.detail;
+  const answer = transcript.querySelector(`.message.assistant[data-input-id="${CSS.escape(inputCodecMessageId)}"]`);
+  if (stage === 'publish') {
+    messageElement(inputCodecMessageId)?.remove();
+    answer?.remove();
+  } else if (answer) {
+    drawEnded(answer, { status: 'error', error: { message } });
+  }
+  showError(message);
+  refreshStopAll();
+});
+session.addEventListener('hydrated', (event) => {
+  for (const run of event.detail.runs) showRun(run);
+  settleStaleStreaming();
+  refreshStopAll();
+});
+session.addEventListener('channel-error', (event) => {
+  showError(`The conversation's channel failed: ${event.detail.reason?.message ?? 'unknown error'}`);
+});
+
+window.htmx.onLoad((element) => addCopyButtons(element));
+window.chatSession = session; // for the browser console and the browser tests
+scrollToLatest();
+showConnection('connecting');
+try {
+  await session.connect();
+  ready = true;
+} catch (error) {
+  showError(`Could not connect: ${error?.message ?? error}`);
+}
+refreshSendButton();
