@@ -30,9 +30,12 @@ migrate: $(VENV)/.installed
 static: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
+# The browser tests run in their own pytest process: Playwright's sync API leaves an event loop
+# installed in the main thread, which would stop the asyncio tests from starting theirs.
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/browser
+	$(BIN)/pytest tests/browser
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -57,7 +57,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_server() -> Iterator[LiveServer]:
     # The live server serves static files from the manifest, so the page must see the current scripts.
     subprocess.run(
@@ -70,8 +70,10 @@ def browser_server() -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path) -> Iterator[Browser]:
+    # Playwright's sync API leaves an event loop installed in this thread, so `make test` runs
+    # this package in its own pytest process, apart from the asyncio tests.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield launched
