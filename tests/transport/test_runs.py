@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from chat.transport import wire
+from chat.transport.channel_writer import ChannelWriter
 from chat.transport.errors import TransportError
 from chat.transport.run import Invocation, RunHooks
 from tests.transport.conftest import headers, slow_answer
@@ -338,3 +339,58 @@ async def test_history_shows_finished_parts_done_and_live_ones_streaming(
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.02)
+
+
+class LosingWriter(ChannelWriter):
+    """The real channel writer, except that chosen appends (and optionally the repair) never go out."""
+
+    def __init__(self, channel, lose_appends: set[int], lose_update: bool = False) -> None:
+        super().__init__(channel)
+        self.lose_appends = lose_appends
+        self.lose_update = lose_update
+        self.appends = 0
+        self.updates = 0
+
+    async def append(self, serial, data, extras, phase) -> None:
+        self.appends += 1
+        if self.appends in self.lose_appends:
+            raise ConnectionError("append lost")
+        await super().append(serial, data, extras, phase)
+
+    async def update(self, serial, data, extras, phase) -> None:
+        self.updates += 1
+        if self.lose_update:
+            raise ConnectionError("update lost")
+        await super().update(serial, data, extras, phase)
+
+
+async def test_a_lost_append_is_repaired_with_one_full_update(make_peer, agent_session, channel_name):
+    user = await make_peer()
+    event_id, _ = await user.send_input("hi")
+    writer = LosingWriter(agent_session.writer.channel, lose_appends={2})
+    agent_session.writer = writer
+    run = agent_session.create_run(Invocation(event_id, channel_name))
+    await run.start()
+    outcome = await run.pipe(slow_answer(["a ", "b ", "c ", "d"], 0.06))
+    await run.end(outcome.reason)
+    await user.wait_run_end(run.run_id)
+
+    assert outcome.reason == "complete" and writer.updates == 1
+    text, statuses = text_stream(user, run.run_id)
+    assert text == "a b c d" and statuses[-1] == "complete"
+    page = await user.clients.rest.channels.get(channel_name).history()
+    stored = [m for m in page.items if headers(m).get(wire.HEADER_STREAM) == wire.TRUE]
+    assert [m.data for m in stored] == ["a b c d"]
+
+
+async def test_a_failed_repair_ends_the_stream_with_encoder_recovery_failed(
+    make_peer, agent_session, channel_name
+):
+    user = await make_peer()
+    event_id, _ = await user.send_input("hi")
+    agent_session.writer = LosingWriter(agent_session.writer.channel, lose_appends={1}, lose_update=True)
+    run = agent_session.create_run(Invocation(event_id, channel_name))
+    await run.start()
+    outcome = await run.pipe(slow_answer(["a ", "b"], 0))
+    assert outcome.reason == "error"
+    assert outcome.error.code == wire.ERROR_ENCODER_RECOVERY_FAILED
