@@ -1,17 +1,24 @@
-"""Admin for the broker: API keys (create, revoke), issued tokens (revoke) and a view of channels."""
+"""Admin for the broker: API keys (create, revoke), issued tokens (revoke), channels, and a read-only
+browser of stored messages."""
 
 from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from broker.auth.capability import Capability
 from broker.auth.keys import fill_new_key, root_app_id
 from broker.errors import AblyError
-from broker.models import ApiKey, Channel, IssuedToken
+from broker.models import ApiKey, Channel, IssuedToken, StoredMessage
+from broker.store.events import unpack
 
 
 class ApiKeyForm(ModelForm):
@@ -87,3 +94,51 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(StoredMessage)
+class StoredMessageAdmin(admin.ModelAdmin):
+    """A read-only browser of channel messages at their latest (rolled-up) version."""
+
+    list_display = ["serial", "channel", "event_name", "client_id", "excerpt", "sent_at"]
+    list_select_related = ["channel"]
+    search_fields = ["channel__name", "serial", "message_id"]
+    readonly_fields = ["channel", "serial", "message_id", "sent_at", "event_name", "client_id", "content"]
+    exclude = ["payload", "timestamp_ms"]
+    ordering = ["-id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="name")
+    def event_name(self, obj: StoredMessage) -> str:
+        return unpack(obj.payload).get("name") or ""
+
+    @admin.display(description="clientId")
+    def client_id(self, obj: StoredMessage) -> str:
+        return unpack(obj.payload).get("clientId") or ""
+
+    @admin.display(description="data")
+    def excerpt(self, obj: StoredMessage) -> str:
+        return Truncator(_printable(unpack(obj.payload).get("data"))).chars(80)
+
+    @admin.display(description="message")
+    def content(self, obj: StoredMessage) -> str:
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", _printable(unpack(obj.payload)))
+
+    @admin.display(description="timestamp")
+    def sent_at(self, obj: StoredMessage) -> str:
+        return datetime.fromtimestamp(obj.timestamp_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _printable(value) -> str:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, str):
+        return value
+    return json.dumps(
+        value, default=lambda v: f"<{len(v)} bytes>" if isinstance(v, bytes) else str(v), indent=1
+    )

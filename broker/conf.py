@@ -53,3 +53,8 @@ def sandbox_enabled() -> bool:
     Off by default: anyone who can reach the broker could mint a key for themselves.
     """
     return bool(getattr(settings, "BROKER_SANDBOX", False))
+
+
+def history_retention_hours() -> float:
+    """How long channel history is kept (0 = forever); `prune_broker_history` applies it."""
+    return float(getattr(settings, "BROKER_HISTORY_RETENTION_HOURS", 0))

@@ -65,6 +65,9 @@ class Channel(models.Model):
 
     name = models.CharField(max_length=2048, unique=True)
     last_serial = models.CharField(max_length=80, blank=True)
+    pruned_through = models.CharField(
+        max_length=80, blank=True, help_text="Last channel serial removed by history retention."
+    )
     event_count = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -48,6 +48,8 @@ def events_after(channel: str, channel_serial: str, limit: int = 1000) -> list[S
         raise _continuity_lost("serial is newer than this channel's history")
     if row is None:
         return []
+    if row.pruned_through and channel_serial < row.pruned_through:
+        raise _continuity_lost("events after that serial were removed by history retention")
     rows = list(
         ChannelEvent.objects.filter(channel=row, channel_serial__gt=channel_serial)
         .select_related("message")

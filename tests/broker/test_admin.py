@@ -67,3 +67,27 @@ def test_revoking_a_token_refuses_it_with_40141(superuser, settings):
     with pytest.raises(AblyError) as raised:
         authenticate_rest(f"Bearer {details['token']}")
     assert raised.value.code == ErrorCode.TOKEN_REVOKED
+
+
+def test_message_browser_shows_messages_read_only(superuser, settings):
+    from broker import store
+    from broker.auth import authenticate_realtime
+    from broker.models import StoredMessage
+
+    root = authenticate_realtime(key=settings.ABLY_API_KEY, access_token=None)
+    store.publish(
+        "browse:me",
+        [{"name": "greeting", "data": "hello there"}],
+        credentials=root,
+        client_id=None,
+        connection_id="c",
+    )
+    client = client_for(superuser)
+    listing = client.get(reverse("admin:broker_storedmessage_changelist"), {"q": "browse:me"})
+    assert listing.status_code == 200
+    assert b"hello there" in listing.content and b"greeting" in listing.content
+    message = StoredMessage.objects.get(channel__name="browse:me")
+    page = client.get(reverse("admin:broker_storedmessage_change", args=[message.pk]))
+    assert page.status_code == 200 and b"hello there" in page.content
+    assert b'name="_save"' not in page.content
+    assert client.get(reverse("admin:broker_storedmessage_add")).status_code == 403
