@@ -18,11 +18,6 @@ def connection_state_ttl_ms() -> int:
     return int(getattr(settings, "BROKER_CONNECTION_STATE_TTL_MS", 120000))
 
 
-def max_message_size() -> int:
-    """Largest accepted ProtocolMessage payload (sum of its messages), 40009 beyond it."""
-    return int(getattr(settings, "BROKER_MAX_MESSAGE_SIZE", 65536))
-
-
 def max_frame_size() -> int:
     """Largest accepted WebSocket frame in bytes; a bigger frame is a fatal protocol error."""
     return int(getattr(settings, "BROKER_MAX_FRAME_SIZE", 524288))

@@ -230,7 +230,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 CD_CONNECTION_KEY: state.connection_key,
                 CD_CONNECTION_STATE_TTL: conf.connection_state_ttl_ms(),
                 CD_MAX_IDLE_INTERVAL: conf.max_idle_interval_ms(),
-                CD_MAX_MESSAGE_SIZE: conf.max_message_size(),
+                CD_MAX_MESSAGE_SIZE: broker_conf.max_message_size(),
                 CD_MAX_FRAME_SIZE: conf.max_frame_size(),
                 CD_SERVER_ID: conf.server_id(),
                 CD_SITE_CODE: broker_conf.site_code(),

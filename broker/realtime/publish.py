@@ -20,7 +20,6 @@ from channels.db import database_sync_to_async
 from broker import store
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
-from broker.realtime import conf
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
 from broker.realtime.presence import build_presence
 from broker.realtime.protocol import (
@@ -100,7 +99,6 @@ async def _publish(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> list
     state = conn.state
     channel = read_channel(frame)
     messages = read_messages(frame)
-    store.check_message_size(messages, limit=conf.max_message_size())
     actions = [m.get(F_ACTION) or MessageAction.CREATE for m in messages]
     if any(a in MUTATION_ACTIONS for a in actions):
         return await _mutate(conn, channel, messages, actions)

@@ -95,12 +95,11 @@ class InputLocator:
             raise TransportError(f"history fetch failed: {exc}", wire.ERROR_HISTORY_FETCH) from exc
         newer: list[Any] = []
         for _ in range(HISTORY_MAX_PAGES):
+            newer.extend(m for m in page.items if m.name == wire.EVENT_CANCEL)
             parts = [m for m in page.items if m.name == wire.EVENT_INPUT and _event_id(m) == event_id]
             if parts:
-                newer.extend(m for m in page.items if m.name == wire.EVENT_CANCEL)
                 parts.reverse()  # history is newest first
                 return LocatedInput(event_id, parts, _cancels_for(parts[0], newer))
-            newer.extend(m for m in page.items if m.name == wire.EVENT_CANCEL)
             if not page.has_next():
                 return None
             page = await page.next()

@@ -240,13 +240,10 @@ class AgentRun:
     def identity(self) -> RunIdentity:
         return RunIdentity(self.run_id, self.invocation_id, self.owner_client_id, self.input_codec_message_id)
 
-    def _identity_headers(self) -> dict[str, str]:
-        return self.identity.headers()
-
     def _output_headers(self, codec_message_id: str) -> dict[str, str]:
         return {
             wire.HEADER_ROLE: wire.ROLE_ASSISTANT,
-            **self._identity_headers(),
+            **self.identity.headers(),
             wire.HEADER_CODEC_MESSAGE_ID: codec_message_id,
             wire.HEADER_PARENT: self.input_codec_message_id,
         }
@@ -257,7 +254,7 @@ class AgentRun:
             return
         step_id = str(uuid.uuid4())
         headers = {
-            **self._identity_headers(),
+            **self.identity.headers(),
             wire.HEADER_STEP_ID: step_id,
             wire.HEADER_STEP_CLIENT_ID: self.owner_client_id,
         }
@@ -276,7 +273,7 @@ class AgentRun:
         if step is None:
             return
         headers = {
-            **self._identity_headers(),
+            **self.identity.headers(),
             wire.HEADER_STEP_ID: step.step_id,
             wire.HEADER_STEP_START_SERIAL: step.start_serial,
             wire.HEADER_STEP_REASON: reason,

@@ -11,10 +11,7 @@ from django.views.decorators.http import require_GET
 
 from chat.ably_tokens import create_browser_token_request
 from chat.access import get_conversation_for
-
-
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"statusCode": status, "message": message}}, status=status)
+from chat.views.json_errors import json_error
 
 
 @login_not_required  # answers 401 JSON itself; a login redirect would confuse ably-js
@@ -22,14 +19,14 @@ def _error(status: int, message: str) -> JsonResponse:
 @require_GET
 def token_request(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
-        return _error(401, "Log in to get a token.")
+        return json_error(401, "Log in to get a token.")
     raw_id = request.GET.get("conversation", "")
     try:
         conversation_id = uuid.UUID(raw_id)
     except ValueError:
-        return _error(400, "The 'conversation' parameter must be a conversation id (a UUID).")
+        return json_error(400, "The 'conversation' parameter must be a conversation id (a UUID).")
     try:
         conversation = get_conversation_for(request.user, conversation_id)
     except Http404:
-        return _error(404, "No such conversation.")
+        return json_error(404, "No such conversation.")
     return JsonResponse(create_browser_token_request(request.user, conversation))

@@ -11,10 +11,7 @@ from django.views.decorators.http import require_POST
 from chat.agent.dispatch import invoke
 from chat.transport.errors import TransportError
 from chat.transport.run import Invocation
-
-
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"statusCode": status, "message": message}}, status=status)
+from chat.views.json_errors import json_error
 
 
 @login_not_required  # answers 401 JSON itself instead of a login redirect
@@ -22,15 +19,15 @@ def _error(status: int, message: str) -> JsonResponse:
 async def invoke_agent(request: HttpRequest) -> JsonResponse:
     user = await request.auser()
     if not user.is_authenticated:
-        return _error(401, "Log in first.")
+        return json_error(401, "Log in first.")
     try:
         invocation = Invocation.from_json(json.loads(request.body or b"null") or {})
     except (ValueError, AttributeError):
-        return _error(400, 'Send JSON {"inputEventId": …, "sessionName": …}.')
+        return json_error(400, 'Send JSON {"inputEventId": …, "sessionName": …}.')
     except TransportError as exc:
-        return _error(400, exc.message)
+        return json_error(400, exc.message)
     try:
         job = await invoke(user, invocation)
     except Http404:
-        return _error(404, "No such conversation.")
+        return json_error(404, "No such conversation.")
     return JsonResponse({"runId": job.run_id, "invocationId": job.invocation_id})

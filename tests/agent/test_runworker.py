@@ -11,10 +11,10 @@ import redis
 
 from chat.transport import wire
 from tests.agent.conftest import browser_clients, new_conversation
-from tests.agent.test_worker import start_run, streamed_text
+from tests.agent.test_worker import start_run
 from tests.support.live_server import BASE_DIR, SETTINGS_MODULE, run_live_server
 from tests.support.web_sessions import make_web_user
-from tests.transport.conftest import Peer, headers
+from tests.transport.conftest import Peer, headers, streamed_text
 
 pytestmark = pytest.mark.live
 

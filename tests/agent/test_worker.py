@@ -19,7 +19,7 @@ from chat.transport.clients import build_clients
 from tests.agent.conftest import browser_clients, invoke, new_conversation
 from tests.support.live_server import run_live_server
 from tests.support.web_sessions import make_web_user, manage
-from tests.transport.conftest import Peer, headers, target_of
+from tests.transport.conftest import Peer, headers, streamed_text, target_of
 
 pytestmark = pytest.mark.live
 
@@ -39,15 +39,6 @@ def run_state(server, run_id: str) -> dict:
     return json.loads(
         manage(server, "shell", "-c", _RUN_STATE.format(run_id=run_id)).strip().splitlines()[-1]
     )
-
-
-def streamed_text(peer: Peer, run_id: str) -> str:
-    text = ""
-    for m in peer.named(wire.EVENT_OUTPUT):
-        h = headers(m)
-        if h.get(wire.HEADER_RUN_ID) == run_id and h.get(wire.HEADER_STREAM) == wire.TRUE:
-            text = text + (m.data or "") if m.action == 5 else (m.data or "")
-    return text
 
 
 async def start_run(user, peer, conversation_id: str, text: str) -> tuple[str, str]:

@@ -21,12 +21,9 @@ pytestmark = pytest.mark.live
 @pytest.fixture(scope="module")
 def quick_timers():
     """A server whose heartbeat interval and presence leave delay are short enough to observe."""
-    overrides = {"BROKER_MAX_IDLE_INTERVAL_MS": 300, "BROKER_PRESENCE_LEAVE_DELAY_MS": 0}
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.broker.realtime_live_settings",
-        "REALTIME_TEST_SETTINGS": json.dumps(overrides),
-    }
-    with run_live_server(env) as server:
+    with run_live_server(
+        {"BROKER_MAX_IDLE_INTERVAL_MS": "300", "BROKER_PRESENCE_LEAVE_DELAY_MS": "0"}
+    ) as server:
         yield server
 
 

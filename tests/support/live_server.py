@@ -120,8 +120,7 @@ def run_live_server(
             else f"test{secrets.token_hex(3)}.{secrets.token_hex(4)}:{secrets.token_urlsafe(24)}"
         )
         port = _free_port()
-        # The in-process agent reaches this server's own broker on the same port.
-        env = _server_env(data_dir, api_key, {"EMBEDDED_BROKER_PORT": str(port), **(extra_env or {})})
+        env = _server_env(data_dir, api_key, extra_env or {})
         log_path = data_dir / "server.log"
         server = LiveServer(port=port, api_key=api_key, data_dir=data_dir, log_path=log_path)
         subprocess.run(

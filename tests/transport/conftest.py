@@ -96,6 +96,22 @@ def headers(message: Any) -> dict[str, str]:
     return transport_headers(message.extras)
 
 
+def text_stream(peer: Peer, run_id: str) -> tuple[str, list[str]]:
+    """The text a subscriber rebuilds from a run's stream creates and appends, and the statuses it saw."""
+    text, statuses = "", []
+    for m in peer.named(wire.EVENT_OUTPUT):
+        h = headers(m)
+        if h.get(wire.HEADER_RUN_ID) != run_id or h.get(wire.HEADER_STREAM) != wire.TRUE:
+            continue
+        text = text + (m.data or "") if m.action == 5 else (m.data or "")
+        statuses.append(h.get(wire.HEADER_STATUS))
+    return text, statuses
+
+
+def streamed_text(peer: Peer, run_id: str) -> str:
+    return text_stream(peer, run_id)[0]
+
+
 def target_of(server: LiveServer) -> AblyTarget:
     return AblyTarget("127.0.0.1", server.port, tls=False)
 

@@ -10,7 +10,7 @@ from chat.transport import wire
 from chat.transport.channel_writer import ChannelWriter
 from chat.transport.errors import TransportError
 from chat.transport.run import Invocation, RunHooks
-from tests.transport.conftest import headers, slow_answer
+from tests.transport.conftest import headers, slow_answer, text_stream
 
 pytestmark = pytest.mark.live
 
@@ -26,18 +26,6 @@ def lifecycle(peer, run_id: str) -> list[str]:
         wire.EVENT_RUN_END,
     }
     return [m.name for m in peer.received if m.name in names and headers(m).get(wire.HEADER_RUN_ID) == run_id]
-
-
-def text_stream(peer, run_id: str) -> tuple[str, list[str]]:
-    """The text a subscriber rebuilds from creates and appends, and the statuses it saw."""
-    text, statuses = "", []
-    for m in peer.named(wire.EVENT_OUTPUT):
-        h = headers(m)
-        if h.get(wire.HEADER_RUN_ID) != run_id or h.get(wire.HEADER_STREAM) != wire.TRUE:
-            continue
-        text = text + (m.data or "") if m.action == 5 else (m.data or "")
-        statuses.append(h.get(wire.HEADER_STATUS))
-    return text, statuses
 
 
 async def test_normal_run_follows_the_reference_sequence(make_peer, agent_session, channel_name):
