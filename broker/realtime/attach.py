@@ -22,7 +22,8 @@ from broker.fanout import hub
 from broker.realtime.attachment import Attachment
 from broker.realtime.inbound import read_channel_serial, read_flags, read_params
 from broker.realtime.presence import roster
-from broker.realtime.protocol import (
+from broker.realtime.rollup import Delivery
+from broker.wire import (
     APPEND_MODE_FULL,
     CHANNEL_PARAM_APPEND_MODE,
     DEFAULT_MODES,
@@ -38,7 +39,6 @@ from broker.realtime.protocol import (
     Action,
     Flag,
 )
-from broker.realtime.rollup import Delivery
 
 if TYPE_CHECKING:
     from broker.auth import Credentials

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from broker.realtime.protocol import (
+from broker.realtime.rollup import Delivery
+from broker.wire import (
     F_ACTION,
     F_CHANNEL,
     F_CHANNEL_SERIAL,
@@ -25,7 +26,6 @@ from broker.realtime.protocol import (
     Flag,
     MessageAction,
 )
-from broker.realtime.rollup import Delivery
 
 _SEEN_LIMIT = 10000
 SendFrame = Callable[[dict], None]

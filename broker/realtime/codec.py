@@ -17,7 +17,7 @@ from typing import Any
 import msgpack
 
 from broker.errors import AblyError, ErrorCode
-from broker.realtime.protocol import (
+from broker.wire import (
     BASE64_ENCODING,
     F_DATA,
     F_ENCODING,

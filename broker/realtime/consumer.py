@@ -32,7 +32,9 @@ from broker.realtime.codec import FrameCodec
 from broker.realtime.inbound import read_access_token, read_action, read_channel
 from broker.realtime.outbox import Outbox
 from broker.realtime.presence import roster, synthesized_leaves
-from broker.realtime.protocol import (
+from broker.realtime.publish import handle_ack_required
+from broker.realtime.registry import ConnectionState, registry
+from broker.wire import (
     ACK_REQUIRED_ACTIONS,
     CD_CLIENT_ID,
     CD_CONNECTION_KEY,
@@ -58,8 +60,6 @@ from broker.realtime.protocol import (
     PARAM_RESUME,
     Action,
 )
-from broker.realtime.publish import handle_ack_required
-from broker.realtime.registry import ConnectionState, registry
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from broker.errors import AblyError, ErrorCode
-from broker.realtime.protocol import (
+from broker.wire import (
     F_ACCESS_TOKEN,
     F_ACTION,
     F_AUTH,

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from broker.realtime.codec import FrameCodec
-from broker.realtime.protocol import F_ACTION, Action
+from broker.wire import F_ACTION, Action
 
 log = logging.getLogger(__name__)
 

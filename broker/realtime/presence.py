@@ -12,7 +12,7 @@ import uuid
 
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
-from broker.realtime.protocol import (
+from broker.wire import (
     CLIENT_PRESENCE_ACTIONS,
     F_ACTION,
     F_CLIENT_ID,

@@ -22,7 +22,7 @@ from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
 from broker.realtime.presence import build_presence
-from broker.realtime.protocol import (
+from broker.wire import (
     F_ACTION,
     F_COUNT,
     F_ERROR,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import AblyError, ErrorCode
-from broker.realtime.protocol import CONNECTION_KEY_SEPARATOR
+from broker.wire import CONNECTION_KEY_SEPARATOR
 
 if TYPE_CHECKING:
     from broker.auth import Credentials

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from broker.realtime.protocol import F_DATA, F_ENCODING, MessageAction
 from broker.store.events import StoredEvent
+from broker.wire import F_DATA, F_ENCODING, MessageAction
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from broker.rest.endpoint import ably_endpoint
 from broker.rest.pagination import CURSOR_PARAM, link_header
 from broker.rest.requests import authenticate, raw_path_segment, require
 from broker.rest.wire import canonical_message, is_msgpack_request, read_body, respond
-from broker.store.fields import F_ACTION, F_ID, MessageAction
+from broker.wire import F_ACTION, F_ID, MessageAction
 
 CHANNEL_SEGMENT = 1
 SERIAL_SEGMENT = 3

@@ -16,8 +16,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from broker.errors import AblyError, ErrorCode
-from broker.realtime.protocol import BASE64_ENCODING
-from broker.store.fields import F_DATA, F_ENCODING
+from broker.wire import BASE64_ENCODING, F_DATA, F_ENCODING
 
 JSON_TYPE = "application/json"
 MSGPACK_TYPE = "application/x-msgpack"

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from broker.errors import AblyError, ErrorCode
 from broker.models import ChannelEvent, StoredMessage
 from broker.store.events import unpack
-from broker.store.fields import MessageAction
+from broker.wire import MessageAction
 
 Direction = Literal["backwards", "forwards"]
 MAX_LIMIT = 1000

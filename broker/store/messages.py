@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from broker.errors import AblyError, ErrorCode
-from broker.store.fields import (
+from broker.wire import (
     F_ACTION,
     F_CLIENT_ID,
     F_CONNECTION_ID,

@@ -15,7 +15,6 @@ from broker.errors import AblyError, ErrorCode
 from broker.models import ChannelEvent, StoredMessage
 from broker.store.channels import check_channel_name, claim_serials, lock_channel
 from broker.store.events import StoredEvent, pack, unpack
-from broker.store.fields import F_CLIENT_ID, F_VERSION, MessageAction
 from broker.store.messages import (
     append_delta,
     appended,
@@ -25,6 +24,7 @@ from broker.store.messages import (
     version_of,
 )
 from broker.store.publishing import PERMISSION_DENIED
+from broker.wire import F_CLIENT_ID, F_VERSION, MessageAction
 
 MUTATION_OPERATIONS = {
     MessageAction.UPDATE: "message-update",

@@ -11,8 +11,8 @@ from broker.errors import AblyError, ErrorCode
 from broker.models import Channel, ChannelEvent, StoredMessage
 from broker.store.channels import check_channel_name, claim_serials, lock_channel
 from broker.store.events import StoredEvent, pack
-from broker.store.fields import F_ACTION, F_CLIENT_ID, F_ID, F_SERIAL, F_TIMESTAMP, MessageAction
 from broker.store.messages import check_fields, check_message_size, created_message
+from broker.wire import F_ACTION, F_CLIENT_ID, F_ID, F_SERIAL, F_TIMESTAMP, MessageAction
 
 PERMISSION_DENIED = "Unable to perform channel operation (permission denied)"
 

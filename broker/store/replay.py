@@ -6,8 +6,8 @@ from broker.errors import AblyError, ErrorCode
 from broker.models import Channel, ChannelEvent
 from broker.store import serials
 from broker.store.events import StoredEvent, unpack
-from broker.store.fields import F_VERSION, MessageAction
 from broker.store.messages import appended
+from broker.wire import F_VERSION, MessageAction
 
 
 def latest_channel_serial(channel: str) -> str:

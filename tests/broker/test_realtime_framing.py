@@ -10,7 +10,7 @@ import pytest
 from broker.errors import AblyError, ErrorCode
 from broker.realtime.codec import FrameCodec
 from broker.realtime.inbound import read_action, read_messages, read_msg_serial, read_params
-from broker.realtime.protocol import Action
+from broker.wire import Action
 
 JSON = FrameCodec.for_format("json")
 MSGPACK = FrameCodec.for_format("msgpack")

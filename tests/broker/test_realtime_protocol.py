@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from broker.realtime.protocol import DEFAULT_MODES, MODE_FLAGS, Action, Flag
+from broker.wire import DEFAULT_MODES, MODE_FLAGS, Action, Flag
 from tests.broker.realtime_helpers import RawPeer, bounded, fresh_channel
 from tests.support.ably_clients import rest_client
 from tests.support.live_server import run_live_server

@@ -12,9 +12,9 @@ import asyncio
 from channels.layers import InMemoryChannelLayer
 
 from broker.fanout import FanoutHub, group_name
-from broker.realtime.protocol import MessageAction
 from broker.realtime.rollup import Delivery, coalesce
 from broker.store.events import StoredEvent
+from broker.wire import MessageAction
 
 
 def _event(channel_serial: str, action: int, message_serial: str, data) -> StoredEvent:

@@ -1,6 +1,6 @@
-"""Ably realtime protocol names and numbers, in one place (ably-protocol.md §3, §4, §5, §14).
+"""The broker's Ably wire vocabulary: protocol actions, flags, field names, parameter names.
 
-Every other realtime module takes action numbers, flags, field names, query parameter names
+The store, REST, realtime and fan-out all take action numbers, flags, field names, query parameter names
 from here, so the wire vocabulary is written down exactly once. Error codes are shared with the REST
 side and live in `broker.errors.ErrorCode`.
 """
@@ -162,6 +162,8 @@ F_CLIENT_ID = "clientId"
 F_EXTRAS = "extras"
 F_SERIAL = "serial"
 F_VERSION = "version"
+F_DESCRIPTION = "description"
+F_METADATA = "metadata"
 
 # connectionDetails field names (CD2).
 CD_CLIENT_ID = "clientId"
