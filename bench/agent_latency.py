@@ -20,8 +20,13 @@ stopped by its client (ai-cancel on the input's codec-message-id) once some text
   Stop -> upstream closed        : ... -> the fake server saw the client close the request
   Stop -> ai-run-end             : ... -> the client received ai-run-end (cancelled)
 Server CPU (user+system) and peak RSS of the Daphne process are read from /proc for each phase.
+Stream stretch = (last text arrival - first text arrival) / ((tokens - 1) / R) per run: 1.0 means the
+stream reached the subscriber as fast as the model produced it. Both phases run for every K given.
 
-Run: .venv/bin/python bench/agent_latency.py [--runs 10] [--rate 50] [--rollup-ms 40]
+Last, the broker's fan-out CPU per delivery is compared with a bare `websockets` relay under the same
+thin-client load (`broker_fanout.run_fanout`), so every table carries the ratio measured alongside it.
+
+Run: .venv/bin/python bench/agent_latency.py [--runs 10,50,100,200] [--rate 50] [--rollup-ms 40]
 """
 
 from __future__ import annotations
@@ -42,10 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness
 from chat.transport import wire
+from chat.transport.clients import sign_jwt
 from chat.transport.envelope import transport_headers
 from tests.agent.conftest import browser_clients, invoke, new_conversation
 from tests.support.fake_llm_servers import FakeOpenAIServer, StreamPlan
-from tests.support.live_server import LiveServer, run_live_server
+from tests.support.live_server import HOST, LiveServer, run_live_server
 from tests.support.web_sessions import WebUser, make_web_user
 from tests.transport.conftest import Peer
 
@@ -54,6 +60,9 @@ STOP_AFTER_CHARS = 40
 FAKE_TOKENS = 2000
 WAIT_SLACK_SECONDS = 30
 DEFAULT_PLOT = Path(__file__).resolve().parent / "results" / "agent_latency.png"
+# Share of one core the benchmark process itself used per phase: near 100% means the clients, not the
+# server, were the limit.
+CLIENT_CPU: dict[str, float] = {}
 
 
 class TimedLog(list):
@@ -146,6 +155,17 @@ class Phase:
     def first_token_ms(self) -> list[float]:
         return [(t.timeline[0][0] - t.sent_at) * 1000 for t in self.traces if t.timeline]
 
+    def stretch(self, rate: float) -> list[float]:
+        """Per run: how much longer the stream took to arrive than the model took to produce it."""
+        ratios = []
+        for trace in self.traces:
+            record = self.emits.get(trace.question)
+            if record is None or len(trace.timeline) < 2 or len(record["emits"]) < 2:
+                continue
+            ideal = (len(record["emits"]) - 1) / rate
+            ratios.append((trace.timeline[-1][0] - trace.timeline[0][0]) / ideal)
+        return ratios
+
 
 async def drive(
     server: LiveServer, user: WebUser, runs: int, expected_seconds: float, stop: bool, tag: str
@@ -161,6 +181,7 @@ async def drive(
             peers.append(peer)
             await peer.attach()
         before = harness.sample(server.pid)
+        own_before = harness.own_cpu_seconds()
         started = time.monotonic()
         async with harness.RssPeak(server.pid) as rss:
             await asyncio.gather(
@@ -171,6 +192,7 @@ async def drive(
             )
         seconds = time.monotonic() - started
         cpu = harness.sample(server.pid).cpu_seconds - before.cpu_seconds
+        CLIENT_CPU[tag] = (harness.own_cpu_seconds() - own_before) / seconds
     finally:
         await asyncio.gather(*(peer.clients.close() for peer in peers), return_exceptions=True)
     return traces, seconds, cpu, rss.peak
@@ -209,44 +231,47 @@ def read_emits(path: Path) -> dict[str, dict]:
     return merged
 
 
-def server_env(emit_log: Path, rollup_ms: int, extra: dict[str, str]) -> dict[str, str]:
+def server_env(emit_log: Path, options: argparse.Namespace, extra: dict[str, str]) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "bench.agent_settings",
         "BENCH_EMIT_LOG": str(emit_log),
-        "BROKER_APPEND_ROLLUP_WINDOW_MS": str(rollup_ms),
+        "BROKER_APPEND_ROLLUP_WINDOW_MS": str(options.rollup_ms),
+        "AGENT_APPEND_WINDOW_MS": str(options.agent_window_ms),
         **extra,
     }
 
 
-async def demo_phase(options: argparse.Namespace, work: Path) -> Phase:
-    emit_log = work / "demo-emits.jsonl"
-    env = server_env(emit_log, options.rollup_ms, {"DEMO_TOKENS_PER_SECOND": str(options.rate)})
+async def demo_phase(options: argparse.Namespace, runs: int, work: Path) -> Phase:
+    emit_log = work / f"demo-emits-{runs}.jsonl"
+    env = server_env(emit_log, options, {"DEMO_TOKENS_PER_SECOND": str(options.rate)})
     with run_live_server(env) as server:
         user = make_web_user(server, "bench-demo")
         try:
             # The demo answer is about 200 tokens.
             traces, seconds, cpu, rss = await drive(
-                server, user, options.runs, 250 / options.rate, stop=False, tag="demo"
+                server, user, runs, 250 / options.rate, stop=False, tag=f"demo K={runs}"
             )
         finally:
             await user.http.aclose()
-    return Phase("demo, to completion", traces, seconds, cpu, rss, read_emits(emit_log))
+    return Phase(f"demo K={runs}", traces, seconds, cpu, rss, read_emits(emit_log))
 
 
-async def stop_phase(options: argparse.Namespace, work: Path) -> tuple[Phase, dict[str, float]]:
-    emit_log = work / "openai-emits.jsonl"
+async def stop_phase(options: argparse.Namespace, runs: int, work: Path) -> tuple[Phase, dict[str, float]]:
+    emit_log = work / f"openai-emits-{runs}.jsonl"
     plan = StreamPlan(tokens=tuple(f"w{n} " for n in range(FAKE_TOKENS)), interval=1 / options.rate)
     async with FakeOpenAIServer(plan) as fake:
         fake.log = TimedLog()
         extra = {"LLM_PROVIDER": "openai", "LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
-        with run_live_server(server_env(emit_log, options.rollup_ms, extra)) as server:
+        with run_live_server(server_env(emit_log, options, extra)) as server:
             user = make_web_user(server, "bench-stop")
             try:
-                traces, seconds, cpu, rss = await drive(server, user, options.runs, 10, stop=True, tag="stop")
+                traces, seconds, cpu, rss = await drive(
+                    server, user, runs, 10 + runs / 10, stop=True, tag=f"stop K={runs}"
+                )
             finally:
                 await user.http.aclose()
             disconnects = _disconnect_times(fake, traces)
-    return Phase("openai (fake), stopped", traces, seconds, cpu, rss, read_emits(emit_log)), disconnects
+    return Phase(f"stop K={runs}", traces, seconds, cpu, rss, read_emits(emit_log)), disconnects
 
 
 def _disconnect_times(fake: FakeOpenAIServer, traces: list[RunTrace]) -> dict[str, float]:
@@ -283,97 +308,166 @@ def stop_latencies(phase: Phase, disconnects: dict[str, float]) -> dict[str, lis
     }
 
 
-def report(options: argparse.Namespace, phases: list[Phase], stops: dict[str, list[float]]) -> None:
+@dataclass
+class LoadLevel:
+    runs: int
+    demo: Phase
+    stopped: Phase
+    stops: dict[str, list[float]]
+
+
+def summary_rows(options: argparse.Namespace, levels: list[LoadLevel]) -> list[list[object]]:
+    rows = []
+    for level in levels:
+        for phase in (level.demo, level.stopped):
+            tokens = phase.tokens_emitted()
+            delay50, delay99 = harness.p50_p99(phase.token_delays_ms())
+            stretch50, stretch99 = harness.p50_p99(phase.stretch(options.rate))
+            is_stop = phase is level.stopped
+            end50, end99 = harness.p50_p99(level.stops["Stop -> ai-run-end"]) if is_stop else (None, None)
+            rows.append(
+                [
+                    level.runs,
+                    phase.label.split()[0],
+                    "/".join(sorted({t.reason for t in phase.traces})),
+                    tokens,
+                    phase.server_cpu_seconds * 1e6 / tokens if tokens else float("nan"),
+                    100 * phase.server_cpu_seconds / phase.seconds,
+                    delay50,
+                    delay99,
+                    harness.p50_p99(phase.first_token_ms())[1],
+                    stretch50,
+                    stretch99,
+                    end50 if is_stop else "",
+                    end99 if is_stop else "",
+                    phase.server_rss_peak / harness.MIB,
+                    100 * CLIENT_CPU.get(phase.label, float("nan")),
+                ]
+            )
+    return rows
+
+
+SUMMARY_HEADER = [
+    "K", "phase", "end", "tokens", "srv CPU us/token", "srv CPU %", "delay p50 ms", "p99 ms", "TTFT p99 ms",
+    "stretch p50", "p99", "Stop->end p50 ms", "p99 ms", "srv RSS MiB", "bench CPU %",
+]  # fmt: skip
+
+
+def report(options: argparse.Namespace, levels: list[LoadLevel], fanout_ratio: float | None) -> None:
     print(
-        f"\nparameters: runs={options.runs} concurrent, rate={options.rate:g} tokens/s per run, "
-        f"append rollup window={options.rollup_ms} ms, stop after >= {STOP_AFTER_CHARS} chars received"
+        f"\nparameters: K in {options.runs}, rate={options.rate:g} tokens/s per run, broker append rollup "
+        f"window={options.rollup_ms} ms, agent append window={options.agent_window_ms:g} ms, "
+        f"stop after >= {STOP_AFTER_CHARS} chars received"
     )
     print("runs started by: ai-input published by a browser-like ably-python client + POST /agent/invoke")
-    rows = []
-    for phase in phases:
-        delays = phase.token_delays_ms()
-        p50, p99 = harness.p50_p99(delays)
-        first50, first99 = harness.p50_p99(phase.first_token_ms())
-        reasons = sorted({t.reason for t in phase.traces})
-        tokens = phase.tokens_emitted()
-        rows.append(
-            [
-                phase.label,
-                f"{len(phase.traces)} ({'/'.join(reasons)})",
-                tokens,
-                len(delays),
-                p50,
-                p99,
-                max(delays, default=float("nan")),
-                first50,
-                first99,
-                phase.seconds,
-                phase.server_cpu_seconds,
-                100 * phase.server_cpu_seconds / phase.seconds,
-                phase.server_cpu_seconds * 1e6 / tokens if tokens else float("nan"),
-                phase.server_rss_peak / harness.MIB,
-            ]
-        )
-    header = [
-        "phase", "runs (end)", "tokens", "matched", "delay p50 ms", "p99 ms", "max ms",
-        "TTFT p50 ms", "p99 ms", "wall s", "srv CPU s", "srv CPU %", "srv CPU us/token", "srv RSS MiB",
-    ]  # fmt: skip
-    print(harness.table("\ntoken delay = agent emit -> subscriber receive", header, rows))
-    rows = [
-        [name, len(values), *harness.p50_p99(values), max(values, default=float("nan"))]
-        for name, values in stops.items()
-    ]
+    print("demo = demo model to completion; stop = openai provider (fake server) stopped by its client")
     print(
         harness.table(
-            "\nStop (openai provider, fake server)", ["interval", "runs", "p50 ms", "p99 ms", "max ms"], rows
+            "\ntoken delay = agent emit -> subscriber receive", SUMMARY_HEADER, summary_rows(options, levels)
         )
     )
+    for level in levels:
+        rows = [
+            [name, len(values), *harness.p50_p99(values), max(values, default=float("nan"))]
+            for name, values in level.stops.items()
+        ]
+        print(
+            harness.table(
+                f"\nStop at K={level.runs} (openai provider, fake server)",
+                ["interval", "runs", "p50 ms", "p99 ms", "max ms"],
+                rows,
+            )
+        )
+    if fanout_ratio is not None:
+        print(
+            f"\nfan-out: broker server CPU per delivery = {fanout_ratio:.2f} x the bare relay's "
+            "(same load, same run)"
+        )
 
 
-def plot(phases: list[Phase], stops: dict[str, list[float]], path: Path) -> None:
+def plot(options: argparse.Namespace, levels: list[LoadLevel], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure, (delays, stopping) = plt.subplots(1, 2, figsize=(12, 4))
-    for phase in phases:
-        ordered = sorted(phase.token_delays_ms())
-        delays.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=phase.label)
-    delays.set_xlabel("agent emit → subscriber receive, ms")
-    delays.set_title("token delay CDF")
+    figure, (cpu, delays) = plt.subplots(1, 2, figsize=(12, 4))
+    ks = [level.runs for level in levels]
+    for name in ("demo", "stopped"):
+        phases = [getattr(level, name) for level in levels]
+        cpu.plot(
+            ks, [p.server_cpu_seconds * 1e6 / max(p.tokens_emitted(), 1) for p in phases], "o-", label=name
+        )
+        delays.plot(ks, [harness.p50_p99(p.token_delays_ms())[1] for p in phases], "o-", label=f"{name} p99")
+        delays.plot(ks, [harness.p50_p99(p.token_delays_ms())[0] for p in phases], "o--", label=f"{name} p50")
+    cpu.set_xlabel("concurrent streams K")
+    cpu.set_ylabel("server CPU µs per token")
+    cpu.set_title(f"server CPU per token at {options.rate:g} tokens/s per stream")
+    cpu.legend(fontsize=8)
+    delays.set_xlabel("concurrent streams K")
+    delays.set_ylabel("ms")
+    delays.set_yscale("log")
+    delays.set_title("token delay (agent emit → subscriber receive)")
     delays.legend(fontsize=8)
-    names = list(stops)
-    stopping.boxplot(
-        [stops[name] for name in names],
-        tick_labels=[n.removeprefix("Stop -> ").replace(" ", "\n") for n in names],
-    )
-    stopping.set_ylabel("ms after the client published ai-cancel")
-    stopping.set_title("Stop latency per run")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
     print(f"\nplot: {path}")
 
 
+async def fanout_vs_relay() -> float:
+    """Broker CPU per delivery over the bare relay's: thin wire clients, 2 publishers, 20 subscribers."""
+    from bench import broker_fanout
+
+    sizes = (2, 20, 1000, 0.0)
+    with run_live_server() as server:
+        token = sign_jwt(server.api_key, None, broker_fanout.GRANT)
+        url = broker_fanout.ably_url(HOST, server.port, token)
+        broker = await broker_fanout.run_fanout(
+            "broker", lambda _: broker_fanout.AblyWireClient(url), server.pid, *sizes
+        )
+    with broker_fanout.relay_process() as relay:
+        bare = await broker_fanout.run_fanout(
+            "relay", lambda _: broker_fanout.RelayWireClient(relay.url), relay.pid, *sizes
+        )
+    return broker.server_cpu_us_per_delivery() / bare.server_cpu_us_per_delivery()
+
+
 async def main(options: argparse.Namespace) -> None:
     print(harness.machine_line() + " (before the run)")
+    levels = []
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
-        demo = await demo_phase(options, Path(tmp))
-        stopped, disconnects = await stop_phase(options, Path(tmp))
-    stops = stop_latencies(stopped, disconnects)
-    report(options, [demo, stopped], stops)
+        for runs in options.runs:
+            demo = await demo_phase(options, runs, Path(tmp))
+            stopped, disconnects = await stop_phase(options, runs, Path(tmp))
+            levels.append(LoadLevel(runs, demo, stopped, stop_latencies(stopped, disconnects)))
+    ratio = await fanout_vs_relay() if options.fanout else None
+    report(options, levels, ratio)
     if options.plot:
-        plot([demo, stopped], stops, Path(options.plot))
+        plot(options, levels, Path(options.plot))
     print(harness.machine_line() + " (after the run)")
 
 
 def parse_options(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="concurrent runs (K)")
+    parser.add_argument(
+        "--runs",
+        type=lambda text: [int(k) for k in text.split(",")],
+        default=[10, 50, 100, 200],
+        help="concurrent runs K, comma-separated (default 10,50,100,200)",
+    )
     parser.add_argument("--rate", type=float, default=50.0, help="model tokens per second per run (R)")
     parser.add_argument("--rollup-ms", type=int, default=40, help="broker append rollup window (Ably: 40)")
+    parser.add_argument(
+        "--agent-window-ms",
+        type=float,
+        default=40.0,
+        help="agent append coalescing window (AGENT_APPEND_WINDOW_MS)",
+    )
+    parser.add_argument(
+        "--no-fanout", dest="fanout", action="store_false", help="skip the fan-out comparison"
+    )
     parser.add_argument("--plot", default=str(DEFAULT_PLOT), help="PNG path; empty for none")
     return parser.parse_args(argv)
 

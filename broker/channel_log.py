@@ -1,11 +1,11 @@
 """The write path of every channel this process publishes to: batching, append rollup, durability.
 
 Realtime and REST publishers hand their checked writes to the channel's `ChannelLog` and get a
-future for the outcome. The log stores whatever is pending in one transaction
-(`broker.store.batch.write_batch`) on a dedicated writer thread, then hands the stored events to
-the fan-out and only then resolves the futures, so an ACK always means "durable and delivered in
-order". While one flush is being written, new writes queue up and go in the next one (group
-commit), so the cost per token falls as load rises instead of a transaction per append.
+future for the outcome. The log stores whatever is pending (`broker.store.batch`)
+on the process's writer thread, then hands the stored events to the fan-out and only then
+resolves the futures, so an ACK always means "durable and delivered in order". While one group is
+being written, new writes of every channel queue up and go together in the next transaction
+(group commit), so the cost per token falls as load rises instead of a transaction per append.
 
 Append rollup (Ably's `appendRollupWindow`) is applied here, before anything gets a serial: the
 first append to a quiet channel is flushed at once; appends arriving within the publisher's window
@@ -27,7 +27,7 @@ from django.db import DatabaseError, connection
 from broker import conf
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import Delivery, hub
-from broker.store.batch import BatchResult, ChannelState, MutationOp, Op, Outcome, write_batch
+from broker.store.batch import BatchResult, ChannelState, MutationOp, Op, Outcome, write_batches
 from broker.wire import MessageAction
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,11 @@ class ChannelLog:
             for pending in batch:
                 _resolve(pending.future, error)
             return
+        except BaseException:
+            # Cancelled (shutdown): nobody may wait forever for an outcome.
+            for pending in [*batch, *self._pending]:
+                _resolve(pending.future, storage_unavailable())
+            raise
         if result.events:
             hub.dispatch(self.name, [Delivery.of(event) for event in result.events])
         for pending, outcome in zip(batch, result.outcomes, strict=True):
@@ -140,14 +145,23 @@ def _resolve(future: asyncio.Future, outcome: Outcome) -> None:
         future.set_result(outcome)
 
 
+@dataclass
+class _Job:
+    state: ChannelState
+    ops: list[Op]
+    result: asyncio.Future
+
+
 class ChannelLogs:
-    """The process's channel logs and the writer thread(s) they share."""
+    """The process's channel logs and the one writer thread they share."""
 
     def __init__(self) -> None:
         self._logs: dict[str, ChannelLog] = {}
         self._executor: ThreadPoolExecutor | None = None
         # Channel states survive a log going idle, so a stream's next token does not reload its message.
         self._states: dict[str, ChannelState] = {}
+        self._jobs: list[_Job] = []
+        self._writer: asyncio.Task | None = None
 
     def get(self, channel: str) -> ChannelLog:
         channel_log = self._logs.get(channel)
@@ -171,38 +185,67 @@ class ChannelLogs:
         for channel_log in self._logs.values():
             channel_log._state.reset()
 
-    def _writer(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                max_workers=conf.writer_threads(), thread_name_prefix="broker-writer"
-            )
-        return self._executor
-
     async def write(self, state: ChannelState, ops: list[Op]) -> BatchResult:
-        """Store one batch, retrying while the database is unavailable; AblyError 50000 once it gives up."""
+        """Store one channel's batch in the next group; AblyError 50000 once storage gives up."""
+        loop = asyncio.get_running_loop()
+        job = _Job(state, ops, loop.create_future())
+        self._jobs.append(job)
+        if self._writer is None:
+            self._writer = loop.create_task(self._write_groups())
+        return await job.result
+
+    async def _write_groups(self) -> None:
+        try:
+            while self._jobs:
+                jobs, self._jobs = self._jobs, []
+                await self._write_group(jobs)
+        finally:
+            self._writer = None
+
+    async def _write_group(self, jobs: list[_Job]) -> None:
+        """One transaction for every job, retried with backoff while the database is unavailable."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="broker-writer")
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + WRITE_RETRY_SECONDS
         delay = _RETRY_FIRST_DELAY_S
         while True:
             try:
-                return await loop.run_in_executor(self._writer(), _write_in_thread, state, ops)
+                results = await loop.run_in_executor(self._executor, _write_in_thread, jobs)
             except DatabaseError as exc:
-                state.reset()
+                for job in jobs:
+                    job.state.reset()
                 if time.monotonic() + delay > deadline:
-                    log.error("giving up storing %d write(s) on %r: %s", len(ops), state.name, exc)
-                    raise storage_unavailable() from exc
-                log.warning("storing on %r failed (%s); retrying in %.2fs", state.name, exc, delay)
+                    log.error("giving up storing writes on %d channel(s): %s", len(jobs), exc)
+                    _fail(jobs, storage_unavailable())
+                    return
+                log.warning("storing writes failed (%s); retrying in %.2fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX_DELAY_S)
-            except Exception as exc:
-                state.reset()
-                log.exception("storing %d write(s) on %r failed", len(ops), state.name)
-                raise storage_unavailable() from exc
+            except Exception:
+                for job in jobs:
+                    job.state.reset()
+                log.exception("storing writes on %d channel(s) failed", len(jobs))
+                _fail(jobs, storage_unavailable())
+                return
+            else:
+                for job, result in zip(jobs, results, strict=True):
+                    if not job.result.done():
+                        job.result.set_result(result)
+                return
 
 
-def _write_in_thread(state: ChannelState, ops: list[Op]) -> BatchResult:
+def _fail(jobs: list[_Job], error: AblyError) -> None:
+    for job in jobs:
+        if not job.result.done():
+            job.result.set_exception(error)
+
+
+def _write_in_thread(jobs: list[_Job]) -> list[BatchResult]:
     try:
-        return write_batch(state, ops, idempotency_window_ms=conf.idempotency_window_ms())
+        return write_batches(
+            [(job.state, job.ops) for job in jobs], idempotency_window_ms=conf.idempotency_window_ms()
+        )
     except DatabaseError:
         # Drop a connection that may be broken, so the retry opens a fresh one.
         connection.close()

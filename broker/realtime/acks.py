@@ -3,7 +3,9 @@
 Publishes are acknowledged once their channel's batch is stored, and batches on different channels
 finish in any order. ably-js takes an ACK for msgSerial n as the outcome of every pending message up
 to n, so an early ACK for a later message would settle earlier ones that may yet fail: replies wait
-here for the ones before them.
+here for the ones before them. Consecutive ACKs that are ready together leave as one frame
+(`count` > 1 with one result each), which both SDKs read: a batch that stored appends of several
+streams from one agent connection costs that connection one frame.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+
+from broker.wire import F_ACTION, F_COUNT, F_MSG_SERIAL, F_RES, Action
 
 
 class AckQueue:
@@ -33,6 +37,12 @@ class AckQueue:
             while self._waiting:
                 frame = await asyncio.shield(self._waiting[0])
                 self._waiting.popleft()
+                while self._waiting and self._waiting[0].done():
+                    merged = _merged(frame, self._waiting[0].result())
+                    if merged is None:
+                        break
+                    frame = merged
+                    self._waiting.popleft()
                 self._send(frame)
         finally:
             self._task = None
@@ -42,3 +52,19 @@ class AckQueue:
         if self._task is not None:
             self._task.cancel()
         self._waiting.clear()
+
+
+def _merged(first: dict, second: dict) -> dict | None:
+    """One ACK covering both, if they are ACKs with results for consecutive msgSerials."""
+    if first.get(F_ACTION) != Action.ACK or second.get(F_ACTION) != Action.ACK:
+        return None
+    if F_RES not in first or F_RES not in second:
+        return None
+    if second[F_MSG_SERIAL] != first[F_MSG_SERIAL] + first[F_COUNT]:
+        return None
+    return {
+        F_ACTION: Action.ACK,
+        F_MSG_SERIAL: first[F_MSG_SERIAL],
+        F_COUNT: first[F_COUNT] + second[F_COUNT],
+        F_RES: [*first[F_RES], *second[F_RES]],
+    }

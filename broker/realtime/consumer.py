@@ -18,6 +18,7 @@ import asyncio
 import logging
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -89,6 +90,18 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     rollup_window_ms = 0
     _closing = False
     _renewal_requested_for: int | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch, without its database-connection check before every frame.
+
+        That check is a hop to the sync thread per frame, which cost more than handling a streamed
+        token. This consumer reaches the database only through `database_sync_to_async` (which does
+        the check itself) and the channel log's writer threads (which keep their own connections).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # -- socket lifecycle ----------------------------------------------------------------------------
 

@@ -23,7 +23,8 @@ from django.db.models import F
 
 from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
-from broker.models import Channel, ChannelEvent, StoredMessage
+from broker.models import Channel, StoredMessage
+from broker.store import hot_sql
 from broker.store.events import StoredEvent, pack, unpack
 from broker.store.messages import append_delta, appended, created_message, mixed_in, version_of
 from broker.store.serials import SerialAllocator
@@ -299,24 +300,16 @@ class _Batch:
                     payload=pack(target.full),
                 )
                 target.pk = row.pk
-        changed = [t for t in self.touched.values() if not t.created and _changed(t, self.events)]
-        for target in changed:
-            StoredMessage.objects.filter(pk=target.pk).update(payload=pack(target.full))
-        ChannelEvent.objects.bulk_create(
+        changed = {id(event.target): event.target for event in self.events if not event.target.created}
+        if changed:
+            hot_sql.update_payloads([(pack(target.full), target.pk) for target in changed.values()])
+        hot_sql.insert_events(
             [
-                ChannelEvent(
-                    channel_id=channel_id,
-                    channel_serial=event.serial,
-                    message_id=event.target.pk,
-                    action=event.action,
-                    payload=pack(event.delta),
-                )
+                (channel_id, event.serial, event.target.pk, event.action, pack(event.delta))
                 for event in self.events
             ]
         )
-        Channel.objects.filter(pk=channel_id).update(
-            last_serial=self.allocator.last, event_count=F("event_count") + len(self.events)
-        )
+        hot_sql.advance(channel_id, self.allocator.last, len(self.events))
         # A fold sits at the place of its last append; nothing crosses a barrier, so this only reorders
         # events of different messages.
         self.events.sort(key=lambda event: event.serial)
@@ -324,10 +317,6 @@ class _Batch:
             StoredEvent(self.state.name, e.serial, e.action, e.message_serial, e.delta, e.full, e.origin)  # type: ignore[arg-type]
             for e in self.events
         ]
-
-
-def _changed(target: _Touched, events: list[_Event]) -> bool:
-    return any(event.target is target for event in events)
 
 
 def _load(state: ChannelState) -> None:
@@ -343,35 +332,48 @@ def _load(state: ChannelState) -> None:
 
 def _lock_if_current(state: ChannelState) -> bool:
     """Lock the channel row if nobody has written to it since this process last did."""
-    if not state.loaded:
-        return False
-    return (
-        Channel.objects.filter(pk=state.pk, last_serial=state.last_serial).update(
-            event_count=F("event_count")
-        )
-        == 1
-    )
+    return state.loaded and hot_sql.lock_if_current(state.pk, state.last_serial)
 
 
-def write_batch(state: ChannelState, ops: list[Op], *, idempotency_window_ms: int) -> BatchResult:
-    """Store `ops` in one transaction; per-op errors become that op's outcome, not the batch's.
+def _stage(state: ChannelState, ops: list[Op], idempotency_window_ms: int) -> tuple[_Batch, BatchResult]:
+    """Write one channel's ops inside the caller's transaction."""
+    if not _lock_if_current(state):
+        _load(state)
+    batch = _Batch(state, idempotency_window_ms)
+    batch.load_known_ids(ops)
+    outcomes: list[Outcome] = []
+    for op in ops:
+        try:
+            outcomes.append(batch.publish(op) if isinstance(op, PublishOp) else batch.mutate(op))
+        except AblyError as error:
+            outcomes.append(error)
+    return batch, BatchResult(batch.write(), outcomes)
 
-    Raises only for database failures; the caller then resets `state` and may retry the whole batch.
-    """
-    with transaction.atomic():
-        if not _lock_if_current(state):
-            _load(state)
-        batch = _Batch(state, idempotency_window_ms)
-        batch.load_known_ids(ops)
-        outcomes: list[Outcome] = []
-        for op in ops:
-            try:
-                outcomes.append(batch.publish(op) if isinstance(op, PublishOp) else batch.mutate(op))
-            except AblyError as error:
-                outcomes.append(error)
-        events = batch.write()
+
+def _remember(batch: _Batch) -> None:
+    """After commit: the channel state now matches the database."""
+    state = batch.state
     state.last_serial = batch.allocator.last
     for target in batch.touched.values():
         if target.pk is not None:
             state.remember(target.serial, CachedMessage(target.pk, target.full))
-    return BatchResult(events, outcomes)
+
+
+def write_batches(
+    jobs: list[tuple[ChannelState, list[Op]]], *, idempotency_window_ms: int
+) -> list[BatchResult]:
+    """Store each channel's ops, all in one transaction (group commit across channels).
+
+    Per-op errors become that op's outcome. Raises only for database failures; the caller then
+    resets every state and may retry the whole group.
+    """
+    with transaction.atomic():
+        staged = [_stage(state, ops, idempotency_window_ms) for state, ops in jobs]
+    for batch, _ in staged:
+        _remember(batch)
+    return [result for _, result in staged]
+
+
+def write_batch(state: ChannelState, ops: list[Op], *, idempotency_window_ms: int) -> BatchResult:
+    """One channel's ops in their own transaction."""
+    return write_batches([(state, ops)], idempotency_window_ms=idempotency_window_ms)[0]
