@@ -431,7 +431,7 @@ async def fanout_vs_relay() -> float:
         bare = await broker_fanout.run_fanout(
             "relay", lambda _: broker_fanout.RelayWireClient(relay.url), relay.pid, *sizes
         )
-    return broker.server_cpu_us_per_delivery() / bare.server_cpu_us_per_delivery()
+    return broker.server_cpu_us_per_delivery / bare.server_cpu_us_per_delivery
 
 
 async def main(options: argparse.Namespace) -> None:
