@@ -158,30 +158,29 @@ class ChannelLogs:
     def __init__(self) -> None:
         self._logs: dict[str, ChannelLog] = {}
         self._executor: ThreadPoolExecutor | None = None
-        # Channel states survive a log going idle, so a stream's next token does not reload its message.
-        self._states: dict[str, ChannelState] = {}
+        # Idle logs are kept (most recently used last), so a stream's next token neither reloads its
+        # message nor loses the rollup window its previous flush opened.
+        self._idle: dict[str, ChannelLog] = {}
         self._jobs: list[_Job] = []
         self._writer: asyncio.Task | None = None
 
     def get(self, channel: str) -> ChannelLog:
         channel_log = self._logs.get(channel)
         if channel_log is None:
-            channel_log = self._logs[channel] = ChannelLog(channel, self)
-            state = self._states.pop(channel, None)
-            if state is not None:
-                channel_log._state = state
+            channel_log = self._idle.pop(channel, None) or ChannelLog(channel, self)
+            self._logs[channel] = channel_log
         return channel_log
 
     def forget_if_idle(self, channel_log: ChannelLog) -> None:
         if channel_log.idle and self._logs.get(channel_log.name) is channel_log:
             del self._logs[channel_log.name]
-            self._states[channel_log.name] = channel_log._state
-            while len(self._states) > conf.cached_channels():
-                self._states.pop(next(iter(self._states)))
+            self._idle[channel_log.name] = channel_log
+            while len(self._idle) > conf.cached_channels():
+                self._idle.pop(next(iter(self._idle)))
 
     def reset(self) -> None:
         """Forget every cached channel state (tests; after the database was changed underneath)."""
-        self._states.clear()
+        self._idle.clear()
         for channel_log in self._logs.values():
             channel_log._state.reset()
 

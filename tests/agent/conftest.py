@@ -15,8 +15,11 @@ from ably import AblyRealtime, AblyRest
 
 from chat.transport.clients import AblyClients
 from tests.support.live_server import HOST, LiveServer, run_live_server
+from tests.support.server_db import server_db
 from tests.support.web_sessions import WebUser, make_web_user
 from tests.transport.conftest import Peer
+
+__all__ = ["server_db"]
 
 DEMO_RATE = "40"  # demo tokens per second: slow enough to Stop mid-answer
 

@@ -198,6 +198,27 @@ async def test_the_first_append_goes_at_once_and_later_ones_fold_within_the_wind
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_the_window_holds_when_the_log_went_idle_in_between(root):
+    # As realtime and REST publish: `logs.get(channel)` for every write. A stream whose next token comes
+    # after the previous flush finished (the log is idle, and forgotten) must still fold within the window.
+    logs, recorder = ChannelLogs(), _Recorder()
+    await hub.listen("log:idle", recorder)
+    try:
+        [serial] = await logs.get("log:idle").submit(_create())
+        first = await logs.get("log:idle").submit(_append(root, serial, "a"), window_ms=1000)
+        held = [logs.get("log:idle").submit(_append(root, serial, "b"), window_ms=1000)]
+        await asyncio.sleep(0.1)  # within the window, but long enough for "b" to be stored were it not held
+        held.append(logs.get("log:idle").submit(_append(root, serial, "c"), window_ms=1000))
+        outcomes = await asyncio.gather(*held)
+        assert all(not isinstance(o, AblyError) for o in [first, *outcomes])
+        appends = [d.event.delta["data"] for d in recorder.deliveries if d.is_append]
+        assert appends == ["a", "bc"]
+        assert await asyncio.to_thread(_history_text, "log:idle", serial) == "abc"
+    finally:
+        await hub.unlisten("log:idle", recorder)
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_another_write_flushes_held_appends_at_once(root):
     logs, recorder = ChannelLogs(), _Recorder()
     await hub.listen("log:stop", recorder)

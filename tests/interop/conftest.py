@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.live_server import LiveServer, run_live_server
+from tests.support.server_db import server_db
 from tests.support.web_sessions import WebUser, make_web_user, manage
+
+__all__ = ["server_db"]
 
 SCRIPT_DIR = Path(__file__).resolve().parent / "js"
 NODE_TIMEOUT_SECONDS = 45

@@ -72,23 +72,23 @@ class Peer:
     def named(self, name: str) -> list[Any]:
         return [m for m in self.received if m.name == name]
 
-    async def wait_for(self, predicate, what: str) -> None:
+    async def wait_for(self, predicate, what: str, seconds: float = WAIT_SECONDS) -> None:
         async def poll() -> None:
             while not predicate():
                 self._arrived.clear()
                 await self._arrived.wait()
 
         try:
-            await asyncio.wait_for(poll(), WAIT_SECONDS)
+            await asyncio.wait_for(poll(), seconds)
         except TimeoutError as exc:
             names = [m.name for m in self.received]
             raise AssertionError(f"timed out waiting for {what}; received {names}") from exc
 
-    async def wait_run_end(self, run_id: str) -> Any:
+    async def wait_run_end(self, run_id: str, seconds: float = WAIT_SECONDS) -> Any:
         def ended() -> list[Any]:
             return [m for m in self.named(wire.EVENT_RUN_END) if headers(m).get(wire.HEADER_RUN_ID) == run_id]
 
-        await self.wait_for(lambda: bool(ended()), f"ai-run-end of {run_id}")
+        await self.wait_for(lambda: bool(ended()), f"ai-run-end of {run_id}", seconds)
         return ended()[0]
 
 

@@ -1,6 +1,7 @@
 // Scenarios that drive our Python agent with the unmodified @ably/ai-transport 0.8.0 ClientSession and
 // report what the official client observed (run ids, run statuses, decoded UIMessage text) as JSON lines.
-// cfg: { scenario, port, baseUrl, conversation, sessionid, csrftoken, prompt, minChars }
+// cfg: { scenario, port, baseUrl, conversation, sessionid, csrftoken, prompt, minChars,
+//        joinAtChars (late_joiners), dropAtChars + inFlightChars (drops) }
 import {
   TERMINAL,
   assistantReply,
@@ -166,6 +167,82 @@ const scenarios = {
     await terminal(first, runId);
     report(first, runId, { invoked, role: 'first' });
     report(second, runId, { invoked, role: 'second', atJoin });
+  },
+
+  // Late joiners: while one answer streams, new ClientSessions open one after another (each when the sender
+  // has seen more of the answer), hydrate with view.loadOlder() and follow the run live to its end. Each
+  // joiner starts at its own moment, without waiting for the earlier ones to finish joining.
+  async late_joiners() {
+    const sender = await connectPeer();
+    const clientRun = await send(sender);
+    const invoked = await invoke(clientRun);
+    await bounded(clientRun.started, 'run.started');
+    const runId = clientRun.runId;
+    const joins = cfg.joinAtChars.map(async (chars) => {
+      await textLongerThan(sender, runId, chars);
+      const senderAtOpen = {
+        text: assistantReply(sender.session, runId)?.text ?? '',
+        status: sender.session.view.run(runId)?.status ?? null,
+      };
+      const joiner = await connectPeer();
+      const revealed = await joiner.session.view.loadOlder(50);
+      const atJoin = {
+        revealedRoles: revealed.map(({ message }) => message.role),
+        status: joiner.session.view.run(runId)?.status ?? null,
+        text: assistantReply(joiner.session, runId)?.text ?? null,
+      };
+      await terminal(joiner, runId);
+      return { joiner, chars, senderAtOpen, atJoin };
+    });
+    const joined = await Promise.all(joins);
+    await terminal(sender, runId);
+    report(sender, runId, { invoked, role: 'sender' });
+    for (const { joiner, chars, senderAtOpen, atJoin } of joined) {
+      report(joiner, runId, { role: 'joiner', chars, senderAtOpen, atJoin });
+    }
+  },
+
+  // Forced transport drops: while one answer streams, the follower's WebSocket is cut several times with no
+  // server hook. Each time it stops reading first (what the server sends next is in flight; a second client,
+  // the witness, shows the stream moving on meanwhile), then the TCP connection is killed without a close
+  // frame, as a network failure would. ably-js reconnects with resume=<key> and the view carries on.
+  async drops() {
+    const follower = await connectPeer();
+    const witness = await connectPeer();
+    const clientRun = await send(follower);
+    const invoked = await invoke(clientRun);
+    await bounded(clientRun.started, 'run.started');
+    const runId = clientRun.runId;
+    const connection = follower.client.connection;
+    const connectionId = connection.id;
+    const states = [];
+    connection.on((change) => states.push({ state: change.current, code: change.reason?.code ?? null }));
+    const channelEvents = [];
+    follower.client.channels
+      .get(`ai:${cfg.conversation}`)
+      .on((change) => channelEvents.push({ current: change.current, resumed: change.resumed ?? null }));
+    const witnessText = () => assistantReply(witness.session, runId)?.text ?? '';
+    const drops = [];
+    for (const chars of cfg.dropAtChars) {
+      await textLongerThan(follower, runId, chars);
+      const ws = connection.connectionManager.activeProtocol.getTransport().wsConnection;
+      ws._socket.pause();
+      const followerAtPause = assistantReply(follower.session, runId)?.text ?? '';
+      const inFlightFrom = Math.max(witnessText().length, followerAtPause.length);
+      await witness.until(() => witnessText().length >= inFlightFrom + cfg.inFlightChars, 'text in flight');
+      const witnessAtDrop = { chars: witnessText().length, status: witness.session.view.run(runId)?.status ?? null };
+      const reconnected = bounded(
+        new Promise((resolve) => connection.once('connected', resolve)),
+        `reconnection after drop at ${chars} chars`,
+      );
+      ws.terminate();
+      await reconnected;
+      drops.push({ chars, followerAtPause: followerAtPause.length, witnessAtDrop, connectionId: connection.id });
+    }
+    await terminal(follower, runId);
+    await terminal(witness, runId);
+    report(follower, runId, { invoked, role: 'follower', connectionId, drops, states, channelEvents });
+    report(witness, runId, { role: 'witness' });
   },
 };
 
