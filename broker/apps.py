@@ -7,3 +7,13 @@ class BrokerConfig(AppConfig):
     name = "broker"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Embedded Ably broker"
+
+    def ready(self) -> None:
+        from broker import conf
+        from broker.fanout import hub
+
+        url = conf.redis_url()
+        if url:
+            from broker.bus import RedisBus
+
+            hub.use_bus(RedisBus(url, prefix=conf.redis_prefix()))

@@ -131,7 +131,7 @@ class ChannelLog:
                 _resolve(pending.future, storage_unavailable())
             raise
         if result.events:
-            hub.dispatch(self.name, [Delivery.of(event) for event in result.events])
+            hub.dispatch(self.name, result.previous_serial, [Delivery.of(event) for event in result.events])
         for pending, outcome in zip(batch, result.outcomes, strict=True):
             _resolve(pending.future, outcome)
 

@@ -63,3 +63,13 @@ def history_retention_hours() -> float:
 def cached_channels() -> int:
     """Idle channels whose last serial and recent messages stay cached in memory between bursts."""
     return int(getattr(settings, "BROKER_CACHED_CHANNELS", 1000))
+
+
+def redis_url() -> str:
+    """Redis that joins several broker processes (cross-process fan-out); empty = this process only."""
+    return str(getattr(settings, "BROKER_REDIS_URL", "") or "")
+
+
+def redis_prefix() -> str:
+    """Prefix of the broker's Redis channel names, so deployments can share one Redis."""
+    return str(getattr(settings, "BROKER_REDIS_PREFIX", "broker"))

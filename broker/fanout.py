@@ -1,11 +1,14 @@
-"""Fan-out of stored channel events and presence changes to realtime subscribers.
+"""Fan-out of stored channel events and presence changes to this process's realtime subscribers.
 
-`broker.channel_log` dispatches each flush's events here once they are stored, in channel-serial
-order; rollup has already happened there, so every delivery is exactly one stored event. Within a
-process, events go straight to the attachments registered here (no channel layer, so no capacity
-limit can drop a token). When the Channels layer is a cross-process one (channels-redis), every
-dispatch is also sent to a per-channel group that each process's relay has joined, and the relay
-hands it to its own local attachments; a process ignores its own relayed copies.
+`broker.channel_log` dispatches each stored batch here with the channel serial that preceded it;
+rollup has already happened, so every delivery is exactly one stored event. With several broker
+processes (`BROKER_REDIS_URL`), batches stored by other processes arrive over `broker.bus`.
+
+Per channel a `_Sequence` keeps delivery in serial order and complete: a batch whose preceding
+serial is the last one delivered here goes straight out; one that follows a gap (a batch stored by
+another process that has not arrived, or a Redis message lost) waits while the gap is fetched from
+the store; anything already delivered is dropped. Nothing is ever delivered twice or out of order,
+whichever way an event reached this process.
 
 A `Delivery` carries the frames rendered from its event, so a hundred subscribers of one channel
 cost one encoding per wire format, not a hundred.
@@ -14,43 +17,23 @@ cost one encoding per wire format, not a hundred.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import uuid
-from collections import deque
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.db import database_sync_to_async
 
+from broker.errors import AblyError
 from broker.store.events import StoredEvent
 from broker.wire import F_CONNECTION_ID, MessageAction
 
+if TYPE_CHECKING:
+    from broker.bus import RedisBus
+
 log = logging.getLogger(__name__)
 
-_GROUP_PREFIX = "broker.ch."
-_RELAY_MESSAGE_TYPE = "broker.fanout"
-
-
-def group_name(channel: str) -> str:
-    """A channels-redis-safe group name (ASCII alphanumerics and dots, < 100 chars) for any channel name.
-
-    A digest keeps it bounded and valid whatever the channel contains; receivers check the real
-    channel name carried in the message, so a collision could never misdeliver.
-    """
-    return _GROUP_PREFIX + hashlib.sha256(channel.encode("utf-8")).hexdigest()
-
-
-class ChannelListener(Protocol):
-    """What an attachment exposes to the hub."""
-
-    def on_deliveries(self, deliveries: list[Delivery]) -> None: ...
-
-    def on_presence(self, presence: list[dict]) -> None: ...
-
-
-class PresenceObserver(Protocol):
-    def apply(self, channel: str, presence: list[dict]) -> None: ...
+_REFILL_PAGE = 1000
+_REFILL_RETRY_S = 1.0
 
 
 @dataclass(eq=False)
@@ -71,34 +54,109 @@ class Delivery:
         return self.event.action == MessageAction.APPEND
 
 
+class ChannelListener(Protocol):
+    """What an attachment exposes to the hub."""
+
+    def on_deliveries(self, deliveries: list[Delivery]) -> None: ...
+
+    def on_presence(self, presence: list[dict]) -> None: ...
+
+
+class PresenceObserver(Protocol):
+    def apply(self, channel: str, presence: list[dict]) -> None: ...
+
+
+def _events_after(channel: str, serial: str) -> list[StoredEvent]:
+    from broker.store.replay import events_after
+
+    events: list[StoredEvent] = []
+    while True:
+        page = events_after(channel, serial, limit=_REFILL_PAGE)
+        events.extend(page)
+        if len(page) < _REFILL_PAGE:
+            return events
+        serial = page[-1].channel_serial
+
+
+class _Sequence:
+    """One channel's deliveries in this process, in serial order, gaps refilled from the store."""
+
+    def __init__(self, hub: FanoutHub, channel: str) -> None:
+        self.hub = hub
+        self.channel = channel
+        self.position: str | None = None  # the last serial handed to listeners; None until an attach says
+        self.waiting: list[tuple[str, list[Delivery]]] = []
+        self.refill: asyncio.Task | None = None
+
+    def start_at(self, serial: str) -> None:
+        """The first attach read the channel's position from the store: deliver what follows it."""
+        if self.position is None:
+            self.position = serial
+            self._drain()
+
+    def offer(self, previous: str, deliveries: list[Delivery]) -> None:
+        self.waiting.append((previous, deliveries))
+        self._drain()
+
+    def check(self) -> None:
+        """Something may have been missed (a subscription just became live): compare with the store."""
+        if self.position is not None and self.refill is None:
+            self.refill = asyncio.get_running_loop().create_task(self._refill())
+
+    def _drain(self) -> None:
+        while self.waiting and self.position is not None and self.refill is None:
+            previous, deliveries = self.waiting[0]
+            fresh = [d for d in deliveries if d.event.channel_serial > self.position]
+            if fresh and previous > self.position:
+                self.refill = asyncio.get_running_loop().create_task(self._refill())
+                return
+            self.waiting.pop(0)
+            if fresh:
+                self.position = fresh[-1].event.channel_serial
+                self.hub._deliver_events(self.channel, fresh)
+
+    async def _refill(self) -> None:
+        try:
+            while True:
+                try:
+                    events = await database_sync_to_async(_events_after)(self.channel, self.position)
+                    break
+                except AblyError as error:
+                    # Continuity is gone (history pruned): carry on from what arrives next.
+                    log.warning("cannot refill %r after %s: %s", self.channel, self.position, error)
+                    events = []
+                    if self.waiting:
+                        self.position = self.waiting[0][0]
+                    break
+                except Exception:
+                    log.exception("refilling %r failed; retrying", self.channel)
+                    await asyncio.sleep(_REFILL_RETRY_S)
+            fresh = [Delivery.of(e) for e in events if e.channel_serial > self.position]
+            if fresh:
+                self.position = fresh[-1].event.channel_serial
+                self.hub._deliver_events(self.channel, fresh)
+        finally:
+            self.refill = None
+        self._drain()
+
+
 class FanoutHub:
-    """Process-wide registry of channel listeners plus the optional cross-process relay."""
+    """Process-wide registry of channel listeners, their delivery order, and the optional bus."""
 
-    def __init__(self, *, layer=None, cross_process: bool | None = None) -> None:
-        self.process_id = uuid.uuid4().hex
-        self._layer = layer
-        self._cross_process = cross_process
+    def __init__(self, bus: RedisBus | None = None) -> None:
         self._listeners: dict[str, set[ChannelListener]] = {}
+        self._sequences: dict[str, _Sequence] = {}
         self._presence_observers: list[PresenceObserver] = []
-        self._relay_channel: str | None = None
-        self._relay_task: asyncio.Task | None = None
-        self._outgoing: deque[tuple[str, dict]] = deque()
-        self._sender_wakeup: asyncio.Event | None = None
-        self._sender_task: asyncio.Task | None = None
+        self._bus: RedisBus | None = None
+        if bus is not None:
+            self.use_bus(bus)
 
-    # -- configuration -------------------------------------------------------------------------------
-
-    @property
-    def layer(self):
-        if self._layer is None:
-            self._layer = get_channel_layer()
-        return self._layer
-
-    @property
-    def cross_process(self) -> bool:
-        if self._cross_process is None:
-            self._cross_process = self.layer is not None and not isinstance(self.layer, InMemoryChannelLayer)
-        return self._cross_process
+    def use_bus(self, bus: RedisBus) -> None:
+        """Join the other broker processes through `bus`."""
+        self._bus = bus
+        bus.on_events = self._remote_events
+        bus.on_presence = self._deliver_presence
+        bus.on_resync = self._resync
 
     def observe_presence(self, observer: PresenceObserver) -> None:
         """Register the process's presence roster so relayed presence changes keep it current too."""
@@ -108,11 +166,17 @@ class FanoutHub:
 
     async def listen(self, channel: str, listener: ChannelListener) -> None:
         listeners = self._listeners.setdefault(channel, set())
-        first = not listeners
+        if not listeners:
+            self._sequences[channel] = _Sequence(self, channel)
+            if self._bus is not None:
+                self._bus.subscribe(channel)
         listeners.add(listener)
-        if first and self.cross_process:
-            await self._ensure_relay()
-            await self.layer.group_add(group_name(channel), self._relay_channel)
+
+    def position_known(self, channel: str, serial: str) -> None:
+        """An attach read `serial` as the channel's position; the sequence starts there if it had none."""
+        sequence = self._sequences.get(channel)
+        if sequence is not None:
+            sequence.start_at(serial)
 
     async def unlisten(self, channel: str, listener: ChannelListener) -> None:
         listeners = self._listeners.get(channel)
@@ -121,28 +185,37 @@ class FanoutHub:
         listeners.discard(listener)
         if not listeners:
             del self._listeners[channel]
-            if self.cross_process and self._relay_channel:
-                await self.layer.group_discard(group_name(channel), self._relay_channel)
+            sequence = self._sequences.pop(channel, None)
+            if sequence is not None and sequence.refill is not None:
+                sequence.refill.cancel()
+            if self._bus is not None:
+                self._bus.unsubscribe(channel)
 
     # -- broadcasting --------------------------------------------------------------------------------
 
-    def dispatch(self, channel: str, deliveries: list[Delivery]) -> None:
-        """Hand one flush's stored events, in serial order, to local listeners and other processes."""
-        self._deliver_events(channel, deliveries)
-        if self.cross_process:
-            self._send_to_group(
-                channel,
-                {
-                    "deliveries": [
-                        {"event": asdict(d.event), "origin": d.origin_connection_id} for d in deliveries
-                    ]
-                },
-            )
+    def dispatch(self, channel: str, previous_serial: str, deliveries: list[Delivery]) -> None:
+        """Hand one stored batch to this process's listeners and to the other processes."""
+        sequence = self._sequences.get(channel)
+        if sequence is not None:
+            sequence.offer(previous_serial, deliveries)
+        if self._bus is not None:
+            self._bus.publish_events(channel, previous_serial, [d.event for d in deliveries])
 
     async def broadcast_presence(self, channel: str, presence: list[dict]) -> None:
         self._deliver_presence(channel, presence)
-        if self.cross_process:
-            self._send_to_group(channel, {"presence": presence})
+        if self._bus is not None:
+            self._bus.publish_presence(channel, presence)
+
+    def _remote_events(self, channel: str, previous_serial: str, events: list[StoredEvent]) -> None:
+        sequence = self._sequences.get(channel)
+        if sequence is not None:
+            sequence.offer(previous_serial, [Delivery.of(event) for event in events])
+
+    def _resync(self, channels: list[str]) -> None:
+        for channel in channels:
+            sequence = self._sequences.get(channel)
+            if sequence is not None:
+                sequence.check()
 
     def _deliver_events(self, channel: str, deliveries: list[Delivery]) -> None:
         for listener in list(self._listeners.get(channel, ())):
@@ -159,58 +232,6 @@ class FanoutHub:
                 listener.on_presence(presence)
             except Exception:
                 log.exception("presence delivery to a listener of %r failed", channel)
-
-    # -- cross-process relay -------------------------------------------------------------------------
-
-    def _send_to_group(self, channel: str, payload: dict) -> None:
-        """Queue a relay message; one sender task keeps group sends in submission order."""
-        message = {"type": _RELAY_MESSAGE_TYPE, "origin": self.process_id, "channel": channel, **payload}
-        self._outgoing.append((group_name(channel), message))
-        if self._sender_task is None or self._sender_task.done():
-            self._sender_wakeup = asyncio.Event()
-            self._sender_task = asyncio.get_running_loop().create_task(self._send_loop())
-        self._sender_wakeup.set()
-
-    async def _send_loop(self) -> None:
-        while True:
-            while self._outgoing:
-                group, message = self._outgoing.popleft()
-                try:
-                    await self.layer.group_send(group, message)
-                except Exception:
-                    log.exception("cross-process fan-out to %s failed", group)
-            self._sender_wakeup.clear()
-            await self._sender_wakeup.wait()
-
-    async def _ensure_relay(self) -> None:
-        if self._relay_task is not None and not self._relay_task.done():
-            return
-        self._relay_channel = await self.layer.new_channel("broker.relay.")
-        self._relay_task = asyncio.get_running_loop().create_task(self._relay_loop())
-
-    async def _relay_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self._relay_channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("cross-process fan-out: receive failed")
-                await asyncio.sleep(1)
-                continue
-            if message.get("type") != _RELAY_MESSAGE_TYPE or message.get("origin") == self.process_id:
-                continue
-            channel = message["channel"]
-            try:
-                if "presence" in message:
-                    self._deliver_presence(channel, message["presence"])
-                else:
-                    deliveries = [
-                        Delivery(StoredEvent(**d["event"]), d["origin"]) for d in message["deliveries"]
-                    ]
-                    self._deliver_events(channel, deliveries)
-            except Exception:
-                log.exception("malformed relay message for %r", channel)
 
 
 hub = FanoutHub()

@@ -165,6 +165,9 @@ BROKER_PRESENCE_LEAVE_DELAY_MS = env.int("BROKER_PRESENCE_LEAVE_DELAY_MS", defau
 BROKER_APPEND_ROLLUP_WINDOW_MS = env.int("BROKER_APPEND_ROLLUP_WINDOW_MS", default=40)
 BROKER_MAX_OUTBOUND_BACKLOG = env.int("BROKER_MAX_OUTBOUND_BACKLOG", default=10_000)
 BROKER_SERVER_ID = env.str("BROKER_SERVER_ID", default="local-1")
+# Several broker processes on one database share stored events over Redis pub/sub.
+BROKER_REDIS_URL = env.str("BROKER_REDIS_URL", default=REDIS_URL)
+BROKER_REDIS_PREFIX = env.str("BROKER_REDIS_PREFIX", default="broker")
 
 # Where the in-process agent reaches this server's own embedded broker (loopback);
 # port 0 = the port this server is serving on.

@@ -158,6 +158,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
                 F_PRESENCE: members,
             }
         )
+    hub.position_known(channel, watermark)
     attachment.release(watermark)
 
 

@@ -106,6 +106,9 @@ Outcome = list[str | None] | AblyError
 class BatchResult:
     events: list[StoredEvent]
     outcomes: list[Outcome]
+    # The channel's last serial just before these events: a receiver that has seen up to here can
+    # take them as they are; one that has not must first fetch what lies between from the store.
+    previous_serial: str = ""
 
 
 def not_found(serial: str) -> AblyError:
@@ -339,6 +342,7 @@ def _stage(state: ChannelState, ops: list[Op], idempotency_window_ms: int) -> tu
     """Write one channel's ops inside the caller's transaction."""
     if not _lock_if_current(state):
         _load(state)
+    previous_serial = state.last_serial
     batch = _Batch(state, idempotency_window_ms)
     batch.load_known_ids(ops)
     outcomes: list[Outcome] = []
@@ -347,7 +351,7 @@ def _stage(state: ChannelState, ops: list[Op], idempotency_window_ms: int) -> tu
             outcomes.append(batch.publish(op) if isinstance(op, PublishOp) else batch.mutate(op))
         except AblyError as error:
             outcomes.append(error)
-    return batch, BatchResult(batch.write(), outcomes)
+    return batch, BatchResult(batch.write(), outcomes, previous_serial)
 
 
 def _remember(batch: _Batch) -> None:
