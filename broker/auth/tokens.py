@@ -68,7 +68,9 @@ def authenticate_token(token: str) -> Credentials:
     """Credentials of a broker-issued token; 4014x (which makes SDKs fetch a new one) if it is unusable."""
     issued = IssuedToken.objects.filter(token_hash=_hash(token)).first()
     if issued is None:
-        raise AblyError(ErrorCode.TOKEN_UNRECOGNISED, 401, "Token not recognised")
+        # Not 40143: SDKs treat every 4014x as "renew and retry", and a token nobody issued never gets
+        # better; Ably answers an unknown token string with 40101, which fails the client at once.
+        raise AblyError(ErrorCode.AUTHENTICATION_FAILED, 401, "Token not recognised")
     if issued.revoked_at is not None:
         raise AblyError(ErrorCode.TOKEN_REVOKED, 401, "Token revoked")
     if issued.expires_ms <= now_ms():

@@ -13,9 +13,11 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse
 
 from broker import store
+from broker.channel_names import check_channel_name
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import broadcast
 from broker.rest.endpoint import ably_endpoint
+from broker.rest.on_behalf import publisher_for
 from broker.rest.pagination import CURSOR_PARAM, link_header
 from broker.rest.requests import authenticate, raw_path_segment, require
 from broker.rest.wire import canonical_message, is_msgpack_request, read_body, respond
@@ -88,9 +90,14 @@ def _with_ids(messages: list) -> list:
 
 def _publish(request: HttpRequest, channel: str) -> HttpResponse:
     caller = authenticate(request)
-    messages = _with_ids(_inbound_messages(request, read_body(request)))
+    publisher, messages = publisher_for(_inbound_messages(request, read_body(request)), caller)
+    messages = _with_ids(messages)
     result = store.publish(
-        channel, messages, credentials=caller.credentials, client_id=caller.client_id, connection_id=None
+        channel,
+        messages,
+        credentials=caller.credentials,
+        client_id=publisher.client_id,
+        connection_id=publisher.connection_id,
     )
     if result:
         async_to_sync(broadcast)(channel, list(result))
@@ -122,7 +129,7 @@ def _history(request: HttpRequest, channel: str) -> HttpResponse:
 
 @ably_endpoint("GET", "POST")
 def channel_messages(request: HttpRequest) -> HttpResponse:
-    channel = raw_path_segment(request, CHANNEL_SEGMENT)
+    channel = check_channel_name(raw_path_segment(request, CHANNEL_SEGMENT))
     if request.method == "POST":
         return _publish(request, channel)
     return _history(request, channel)
@@ -152,7 +159,7 @@ def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
 
 @ably_endpoint("GET", "PATCH")
 def channel_message(request: HttpRequest) -> HttpResponse:
-    channel = raw_path_segment(request, CHANNEL_SEGMENT)
+    channel = check_channel_name(raw_path_segment(request, CHANNEL_SEGMENT))
     serial = raw_path_segment(request, SERIAL_SEGMENT)
     if request.method == "PATCH":
         return _mutate(request, channel, serial)
@@ -162,7 +169,7 @@ def channel_message(request: HttpRequest) -> HttpResponse:
 
 @ably_endpoint("GET")
 def message_versions(request: HttpRequest) -> HttpResponse:
-    channel = raw_path_segment(request, CHANNEL_SEGMENT)
+    channel = check_channel_name(raw_path_segment(request, CHANNEL_SEGMENT))
     serial = raw_path_segment(request, SERIAL_SEGMENT)
     require(authenticate(request), channel, "history")
     page = store.versions(

@@ -87,8 +87,8 @@ async def test_the_browser_envelope_carries_status_headers_and_links(live_broker
     assert 'rel="next"' in envelope["headers"]["link"] and "envelope" not in envelope["headers"]["link"]
     error_envelope = denied.json()
     assert error_envelope["statusCode"] == 401
-    assert error_envelope["headers"]["x-ably-errorcode"] == "40143"
-    assert error_envelope["response"]["error"]["code"] == 40143
+    assert error_envelope["headers"]["x-ably-errorcode"] == "40101"
+    assert error_envelope["response"]["error"]["code"] == 40101
 
 
 async def test_cors_preflight_and_responses_name_the_origin(live_broker):
