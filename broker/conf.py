@@ -58,3 +58,14 @@ def sandbox_enabled() -> bool:
 def history_retention_hours() -> float:
     """How long channel history is kept (0 = forever); `prune_broker_history` applies it."""
     return float(getattr(settings, "BROKER_HISTORY_RETENTION_HOURS", 0))
+
+
+def writer_threads() -> int:
+    """Threads that write channel batches: one for SQLite (one writer at a time anyway), more otherwise."""
+    default = 1 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
+    return int(getattr(settings, "BROKER_WRITER_THREADS", default) or default)
+
+
+def cached_channels() -> int:
+    """Idle channels whose last serial and recent messages stay cached in memory between bursts."""
+    return int(getattr(settings, "BROKER_CACHED_CHANNELS", 1000))

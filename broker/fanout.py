@@ -1,14 +1,14 @@
 """Fan-out of stored channel events and presence changes to realtime subscribers.
 
-Both realtime publishes and REST views call `broadcast` after storing. Within a process, events go
-straight to the attachments registered here (no channel layer, so no capacity limit can drop a
-token). When the Channels layer is a cross-process one (channels-redis), every broadcast is also sent
-to a per-channel group that each process's relay has joined, and the relay hands it to its own local
-attachments; a process ignores its own relayed copies.
+`broker.channel_log` dispatches each flush's events here once they are stored, in channel-serial
+order; rollup has already happened there, so every delivery is exactly one stored event. Within a
+process, events go straight to the attachments registered here (no channel layer, so no capacity
+limit can drop a token). When the Channels layer is a cross-process one (channels-redis), every
+dispatch is also sent to a per-channel group that each process's relay has joined, and the relay
+hands it to its own local attachments; a process ignores its own relayed copies.
 
-Per channel, deliveries leave in submission order through a small sequencer that also applies the
-publisher's append rollup window: the first append goes out at once, later appends within the window
-are held and folded (`broker.realtime.rollup`), and any non-append event flushes what is held first.
+A `Delivery` carries the frames rendered from its event, so a hundred subscribers of one channel
+cost one encoding per wire format, not a hundred.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import hashlib
 import logging
 import uuid
 from collections import deque
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from broker.realtime.rollup import Delivery, coalesce
 from broker.store.events import StoredEvent
+from broker.wire import F_CONNECTION_ID, MessageAction
 
 log = logging.getLogger(__name__)
 
@@ -53,45 +53,22 @@ class PresenceObserver(Protocol):
     def apply(self, channel: str, presence: list[dict]) -> None: ...
 
 
-class _ChannelSequencer:
-    """Orders one channel's deliveries and applies the rollup window to appends."""
+@dataclass(eq=False)
+class Delivery:
+    """One stored event on its way to subscribers, with the frames rendered from it so far."""
 
-    def __init__(self, hub: FanoutHub, channel: str) -> None:
-        self.hub = hub
-        self.channel = channel
-        self.held: list[Delivery] = []
-        self.window_ms = 0
-        self.timer: asyncio.TimerHandle | None = None
+    event: StoredEvent
+    origin_connection_id: str | None
+    frames: dict[tuple, object] = field(default_factory=dict)
 
-    def submit(self, deliveries: list[Delivery], window_ms: int) -> None:
-        if window_ms <= 0 or not all(d.is_append for d in deliveries):
-            self._emit(self.held + deliveries)
-            self.held = []
-            return
-        if self.timer is None:
-            # Quiet channel: deliver at once, then hold further appends for one window.
-            self._emit(deliveries)
-            self._start_window(window_ms)
-        else:
-            self.held.extend(deliveries)
-            self.window_ms = min(self.window_ms, window_ms)
+    @classmethod
+    def of(cls, event: StoredEvent) -> Delivery:
+        origin = event.origin_connection_id
+        return cls(event, origin if origin is not None else event.delta.get(F_CONNECTION_ID))
 
-    def _start_window(self, window_ms: int) -> None:
-        self.window_ms = window_ms
-        self.timer = asyncio.get_running_loop().call_later(window_ms / 1000, self._window_closed)
-
-    def _window_closed(self) -> None:
-        self.timer = None
-        if not self.held:
-            self.hub._sequencers.pop(self.channel, None)
-            return
-        held, self.held = self.held, []
-        self._emit(held)
-        self._start_window(self.window_ms)
-
-    def _emit(self, deliveries: list[Delivery]) -> None:
-        if deliveries:
-            self.hub._dispatch(self.channel, coalesce(deliveries))
+    @property
+    def is_append(self) -> bool:
+        return self.event.action == MessageAction.APPEND
 
 
 class FanoutHub:
@@ -102,7 +79,6 @@ class FanoutHub:
         self._layer = layer
         self._cross_process = cross_process
         self._listeners: dict[str, set[ChannelListener]] = {}
-        self._sequencers: dict[str, _ChannelSequencer] = {}
         self._presence_observers: list[PresenceObserver] = []
         self._relay_channel: str | None = None
         self._relay_task: asyncio.Task | None = None
@@ -150,48 +126,23 @@ class FanoutHub:
 
     # -- broadcasting --------------------------------------------------------------------------------
 
-    async def broadcast(
-        self,
-        channel: str,
-        events: list[StoredEvent],
-        *,
-        origin_connection_id: str | None = None,
-        rollup_window_ms: int = 0,
-    ) -> None:
-        if not events:
-            return
-        deliveries = [
-            Delivery.of(e, origin_connection_id if origin_connection_id is not None else _origin_of(e))
-            for e in events
-        ]
-        sequencer = self._sequencers.get(channel)
-        if sequencer is None:
-            sequencer = self._sequencers[channel] = _ChannelSequencer(self, channel)
-        sequencer.submit(deliveries, rollup_window_ms)
-        if sequencer.timer is None and not sequencer.held:
-            self._sequencers.pop(channel, None)
-
-    async def broadcast_presence(self, channel: str, presence: list[dict]) -> None:
-        self._deliver_presence(channel, presence)
-        if self.cross_process:
-            self._send_to_group(channel, {"presence": presence})
-
-    def _dispatch(self, channel: str, deliveries: list[Delivery]) -> None:
+    def dispatch(self, channel: str, deliveries: list[Delivery]) -> None:
+        """Hand one flush's stored events, in serial order, to local listeners and other processes."""
         self._deliver_events(channel, deliveries)
         if self.cross_process:
             self._send_to_group(
                 channel,
                 {
                     "deliveries": [
-                        {
-                            "event": asdict(d.event),
-                            "first": d.first_channel_serial,
-                            "origin": d.origin_connection_id,
-                        }
-                        for d in deliveries
+                        {"event": asdict(d.event), "origin": d.origin_connection_id} for d in deliveries
                     ]
                 },
             )
+
+    async def broadcast_presence(self, channel: str, presence: list[dict]) -> None:
+        self._deliver_presence(channel, presence)
+        if self.cross_process:
+            self._send_to_group(channel, {"presence": presence})
 
     def _deliver_events(self, channel: str, deliveries: list[Delivery]) -> None:
         for listener in list(self._listeners.get(channel, ())):
@@ -255,23 +206,11 @@ class FanoutHub:
                     self._deliver_presence(channel, message["presence"])
                 else:
                     deliveries = [
-                        Delivery(StoredEvent(**d["event"]), d["first"], d["origin"])
-                        for d in message["deliveries"]
+                        Delivery(StoredEvent(**d["event"]), d["origin"]) for d in message["deliveries"]
                     ]
                     self._deliver_events(channel, deliveries)
             except Exception:
                 log.exception("malformed relay message for %r", channel)
 
 
-def _origin_of(event: StoredEvent) -> str | None:
-    return event.delta.get("connectionId")
-
-
 hub = FanoutHub()
-
-
-async def broadcast(
-    channel: str, events: list[StoredEvent], *, origin_connection_id: str | None = None
-) -> None:
-    """Deliver stored events to every subscriber of `channel` (REST publishes and mutations call this)."""
-    await hub.broadcast(channel, events, origin_connection_id=origin_connection_id)

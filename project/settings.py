@@ -84,7 +84,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The agent worker writes while pages read; WAL and a busy timeout keep SQLite usable
     # under that light concurrency.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            # Writers take the lock at BEGIN, so they wait out the busy timeout instead of failing with
+            # SQLITE_BUSY when a read transaction would otherwise have to upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,11 +18,10 @@ from channels.db import database_sync_to_async
 
 from broker import store
 from broker.errors import AblyError, ErrorCode
-from broker.fanout import hub
+from broker.fanout import Delivery, hub
 from broker.realtime.attachment import Attachment
 from broker.realtime.inbound import read_channel_serial, read_flags, read_params
 from broker.realtime.presence import roster
-from broker.realtime.rollup import Delivery
 from broker.wire import (
     APPEND_MODE_FULL,
     CHANNEL_PARAM_APPEND_MODE,
@@ -149,7 +148,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
         ).to_dict()
     attachment.last_sent_serial = attach_serial
     conn.send_frame(attached)
-    attachment.replay([Delivery.of(e, e.delta.get("connectionId")) for e in backlog])
+    attachment.replay([Delivery.of(e) for e in backlog])
     if members:
         conn.send_frame(
             {

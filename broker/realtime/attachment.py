@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from broker.realtime.rollup import Delivery
+from broker.fanout import Delivery
+from broker.realtime.outbox import SharedFrame
 from broker.wire import (
     F_ACTION,
     F_CHANNEL,
@@ -101,28 +102,23 @@ class Attachment:
             return
         for delivery in deliveries:
             serial = delivery.event.channel_serial
-            force_full = False
             if watermark is not None and serial <= watermark:
                 continue
-            if watermark is not None and delivery.first_channel_serial <= watermark:
-                force_full = True
             if not self.echo and delivery.origin_connection_id == self.connection_id:
                 continue
-            self._send_message(serial, self._render(delivery, force_full))
+            self._send_message(delivery, self._wants_full(delivery))
 
-    def _render(self, delivery: Delivery, force_full: bool) -> dict:
+    def _wants_full(self, delivery: Delivery) -> bool:
+        """First contact with a message (or appendMode=full) gets the whole message, not a delta."""
         event = delivery.event
         if event.action != MessageAction.APPEND:
             self._mark_seen(event.message_serial)
-            return event.delta
-        if not force_full and not self.append_full and event.message_serial in self._seen_full:
+            return False
+        if not self.append_full and event.message_serial in self._seen_full:
             self._seen_full.move_to_end(event.message_serial)
-            return event.delta
+            return False
         self._mark_seen(event.message_serial)
-        full = event.full
-        if full.get(F_ACTION) in (MessageAction.CREATE, MessageAction.APPEND, None):
-            full = {**full, F_ACTION: MessageAction.UPDATE}
-        return full
+        return True
 
     def _mark_seen(self, message_serial: str) -> None:
         self._seen_full[message_serial] = None
@@ -130,16 +126,28 @@ class Attachment:
         while len(self._seen_full) > _SEEN_LIMIT:
             self._seen_full.popitem(last=False)
 
-    def _send_message(self, channel_serial: str, message: dict) -> None:
+    def _send_message(self, delivery: Delivery, full: bool) -> None:
         # A later event may be broadcast before an earlier one (REST and realtime race); never move the
         # client's position backwards, or a resume would replay what it already has.
+        channel_serial = delivery.event.channel_serial
         if self.last_sent_serial is None or channel_serial > self.last_sent_serial:
             self.last_sent_serial = channel_serial
-        self._send(
-            {
-                F_ACTION: Action.MESSAGE,
-                F_CHANNEL: self.channel,
-                F_CHANNEL_SERIAL: self.last_sent_serial,
-                F_MESSAGES: [message],
-            }
-        )
+        key = (full, self.last_sent_serial)
+        frame = delivery.frames.get(key)
+        if frame is None:
+            frame = delivery.frames[key] = SharedFrame(
+                {
+                    F_ACTION: Action.MESSAGE,
+                    F_CHANNEL: self.channel,
+                    F_CHANNEL_SERIAL: self.last_sent_serial,
+                    F_MESSAGES: [_full_copy(delivery.event.full) if full else delivery.event.delta],
+                }
+            )
+        self._send(frame)
+
+
+def _full_copy(full: dict) -> dict:
+    """An append seen for the first time travels as the whole message, as an update."""
+    if full.get(F_ACTION) in (MessageAction.CREATE, MessageAction.APPEND, None):
+        return {**full, F_ACTION: MessageAction.UPDATE}
+    return full

@@ -29,6 +29,7 @@ from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
 from broker.realtime import conf
+from broker.realtime.acks import AckQueue
 from broker.realtime.attach import attach, detach, fail_channel, recheck_capabilities, suspend_attachments
 from broker.realtime.codec import FrameCodec
 from broker.realtime.inbound import read_access_token, read_action, read_channel
@@ -99,6 +100,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.echo = params.get(PARAM_ECHO, "true").lower() != "false"
         self.rollup_window_ms = _rollup_window(params)
         await self.accept()
+        self.acks = AckQueue(self.send_frame)
         self.outbox = Outbox(
             self.codec,
             self._write,
@@ -160,6 +162,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     def superseded(self) -> None:
         self._closing = True
+        self.acks.stop()
         if self.outbox is not None:
             self.outbox.stop()
         asyncio.get_running_loop().create_task(self.close())
@@ -167,6 +170,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.outbox is not None:
             self.outbox.stop()
+            self.acks.stop()
         state = self.state
         if state is None or state.transport is not self:
             return

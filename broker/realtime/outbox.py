@@ -20,6 +20,22 @@ log = logging.getLogger(__name__)
 _CLOSE = object()
 
 
+class SharedFrame:
+    """A frame many sockets send unchanged (one delivery, many subscribers): encoded once per format."""
+
+    __slots__ = ("_encoded", "frame")
+
+    def __init__(self, frame: dict) -> None:
+        self.frame = frame
+        self._encoded: dict[bool, str | bytes] = {}
+
+    def encode(self, codec: FrameCodec) -> str | bytes:
+        raw = self._encoded.get(codec.binary)
+        if raw is None:
+            raw = self._encoded[codec.binary] = codec.encode(self.frame)
+        return raw
+
+
 class Outbox:
     def __init__(
         self,
@@ -43,7 +59,7 @@ class Outbox:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
-    def put(self, frame: dict) -> None:
+    def put(self, frame: dict | SharedFrame) -> None:
         if self._overflowed:
             return
         if self._queue.qsize() >= self._max_backlog:
@@ -77,7 +93,10 @@ class Outbox:
                 if frame is _CLOSE:
                     break
                 try:
-                    raw = self._codec.encode(frame)  # type: ignore[arg-type]
+                    if isinstance(frame, SharedFrame):
+                        raw = frame.encode(self._codec)
+                    else:
+                        raw = self._codec.encode(frame)  # type: ignore[arg-type]
                 except Exception:
                     log.exception("could not encode an outbound frame; skipped")
                     continue

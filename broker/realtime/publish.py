@@ -2,22 +2,21 @@
 
 Every msgSerial gets exactly one outcome, an ACK or a NACK frame, remembered on the connection
 state: a retransmission after a resume is answered from it instead of publishing twice, and one
-that arrives while the first copy is still being processed waits for that outcome.
+that arrives while the first copy is still being stored waits for that outcome.
 
-Per channel, the store call and the hand-off to the fan-out run under one lock, so subscribers in
-this process receive events in channel-serial order even when several connections publish at once.
+A publish is checked and queued on its channel's log at once, in frame order, and the connection
+goes on reading frames; its ACK follows when the batch it went into is stored (`broker.channel_log`),
+through the connection's `AckQueue` so replies keep msgSerial order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import TYPE_CHECKING
 
-from channels.db import database_sync_to_async
-
 from broker import store
+from broker.channel_log import logs
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
@@ -31,7 +30,6 @@ from broker.wire import (
     F_RES,
     F_SERIAL,
     F_SERIALS,
-    F_VERSION,
     MUTATION_ACTIONS,
     Action,
     MessageAction,
@@ -39,17 +37,9 @@ from broker.wire import (
 
 if TYPE_CHECKING:
     from broker.realtime.consumer import RealtimeConsumer
+    from broker.store.batch import Outcome
 
 log = logging.getLogger(__name__)
-
-_channel_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-def _channel_lock(channel: str) -> asyncio.Lock:
-    lock = _channel_locks.get(channel)
-    if lock is None:
-        lock = _channel_locks[channel] = asyncio.Lock()
-    return lock
 
 
 def _ack(msg_serial: int, serials: list[str | None] | None) -> dict:
@@ -67,65 +57,77 @@ def _unsupported(what: str) -> AblyError:
     return AblyError(ErrorCode.BAD_REQUEST, 400, f"{what} is not supported by this broker")
 
 
+def _reply_for(msg_serial: int, outcome: Outcome) -> dict:
+    if isinstance(outcome, AblyError):
+        return _nack(msg_serial, outcome)
+    return _ack(msg_serial, outcome)
+
+
 async def handle_ack_required(conn: RealtimeConsumer, frame: dict, action: int) -> None:
     """Answer one ACK-required frame exactly once per msgSerial (a bad msgSerial is a fatal frame error)."""
     msg_serial = read_msg_serial(frame)
-    outcome, is_new = conn.state.outcome_for(msg_serial)
+    reply, is_new = conn.state.outcome_for(msg_serial)
+    conn.acks.push(reply)
     if not is_new:
-        conn.send_frame(await outcome)
         return
-    reply: dict | None = None
     try:
         if action == Action.MESSAGE:
-            reply = _ack(msg_serial, await _publish(conn, frame, msg_serial))
-        elif action == Action.PRESENCE:
+            stored = _queue_publish(conn, frame, msg_serial)
+            stored.add_done_callback(lambda done: _settle(reply, msg_serial, done))
+            return
+        if action == Action.PRESENCE:
             await _presence(conn, frame, msg_serial)
-            reply = _ack(msg_serial, None)
-        else:
-            raise _unsupported(Action(action).name.lower())
+            reply.set_result(_ack(msg_serial, None))
+            return
+        raise _unsupported(Action(action).name.lower())
     except AblyError as error:
-        reply = _nack(msg_serial, error)
+        _set(reply, _nack(msg_serial, error))
     except Exception:
         log.exception("publish failed on connection %s", conn.state.connection_id)
-        reply = _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
+        _set(reply, _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Internal error")))
     finally:
-        if reply is None:  # cancelled mid-way: whoever waits on this msgSerial gets a NACK, not a hang
-            reply = _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted"))
-        outcome.set_result(reply)
-    conn.send_frame(reply)
+        if not reply.done() and action != Action.MESSAGE:
+            # Cancelled mid-way: whoever waits on this msgSerial gets a NACK, not a hang.
+            _set(reply, _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted")))
 
 
-async def _publish(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> list[str | None]:
+def _set(reply: asyncio.Future, frame: dict) -> None:
+    if not reply.done():
+        reply.set_result(frame)
+
+
+def _settle(reply: asyncio.Future, msg_serial: int, stored: asyncio.Future) -> None:
+    if stored.cancelled():
+        _set(reply, _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted")))
+    else:
+        _set(reply, _reply_for(msg_serial, stored.result()))
+
+
+def _queue_publish(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> asyncio.Future:
     state = conn.state
     channel = read_channel(frame)
     messages = read_messages(frame)
     actions = [m.get(F_ACTION) or MessageAction.CREATE for m in messages]
     if any(a in MUTATION_ACTIONS for a in actions):
-        return await _mutate(conn, channel, messages, actions)
-    if any(a != MessageAction.CREATE for a in actions):
+        op = _mutation(conn, channel, messages, actions)
+    elif any(a != MessageAction.CREATE for a in actions):
         raise AblyError(ErrorCode.INVALID_PARAMETER, 400, "Unsupported message action")
-    for index, message in enumerate(messages):
-        message.pop(F_ACTION, None)
-        if not message.get(F_ID):
-            message[F_ID] = f"{state.connection_id}:{msg_serial}:{index}"
-    async with _channel_lock(channel):
-        result = await database_sync_to_async(store.publish)(
+    else:
+        for index, message in enumerate(messages):
+            message.pop(F_ACTION, None)
+            if not message.get(F_ID):
+                message[F_ID] = f"{state.connection_id}:{msg_serial}:{index}"
+        op = store.prepare_publish(
             channel,
             messages,
             credentials=state.credentials,
             client_id=state.client_id,
             connection_id=state.connection_id,
         )
-        events, serials = store.split_publish_result(result)
-        await hub.broadcast(
-            channel, events, origin_connection_id=state.connection_id, rollup_window_ms=conn.rollup_window_ms
-        )
-    return serials
+    return logs.get(channel).submit(op, window_ms=conn.rollup_window_ms)
 
 
-async def _mutate(
-    conn: RealtimeConsumer, channel: str, messages: list[dict], actions: list[int]
-) -> list[str | None]:
+def _mutation(conn: RealtimeConsumer, channel: str, messages: list[dict], actions: list[int]):
     state = conn.state
     if len(messages) != 1:
         raise AblyError(
@@ -137,21 +139,15 @@ async def _mutate(
         raise AblyError(
             ErrorCode.INVALID_PARAMETER, 400, "An update, delete or append needs the message serial"
         )
-    async with _channel_lock(channel):
-        event = await database_sync_to_async(store.mutate)(
-            channel,
-            serial,
-            actions[0],
-            message,
-            credentials=state.credentials,
-            client_id=state.client_id,
-            connection_id=state.connection_id,
-        )
-        await hub.broadcast(
-            channel, [event], origin_connection_id=state.connection_id, rollup_window_ms=conn.rollup_window_ms
-        )
-    version = event.full.get(F_VERSION) or {}
-    return [version.get(F_SERIAL) or event.channel_serial]
+    return store.prepare_mutation(
+        channel,
+        serial,
+        actions[0],
+        message,
+        credentials=state.credentials,
+        client_id=state.client_id,
+        connection_id=state.connection_id,
+    )
 
 
 async def _presence(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> None:

@@ -13,14 +13,15 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse
 
 from broker import store
+from broker.channel_log import logs
 from broker.channel_names import check_channel_name
 from broker.errors import AblyError, ErrorCode
-from broker.fanout import broadcast
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.on_behalf import publisher_for
 from broker.rest.pagination import CURSOR_PARAM, link_header
 from broker.rest.requests import authenticate, raw_path_segment, require
 from broker.rest.wire import canonical_message, is_msgpack_request, read_body, respond
+from broker.store.batch import Op, Outcome
 from broker.wire import F_ACTION, F_ID, MessageAction
 
 CHANNEL_SEGMENT = 1
@@ -88,21 +89,32 @@ def _with_ids(messages: list) -> list:
     ]
 
 
+async def _submit(channel: str, op: Op) -> Outcome:
+    return await logs.get(channel).submit(op)
+
+
+def _write(channel: str, op: Op) -> list[str | None]:
+    """Queue on the channel's log (the event loop's), wait until stored and delivered."""
+    outcome = async_to_sync(_submit)(channel, op)
+    if isinstance(outcome, AblyError):
+        raise outcome
+    return outcome
+
+
 def _publish(request: HttpRequest, channel: str) -> HttpResponse:
     caller = authenticate(request)
     publisher, messages = publisher_for(_inbound_messages(request, read_body(request)), caller)
     messages = _with_ids(messages)
-    result = store.publish(
+    op = store.prepare_publish(
         channel,
         messages,
         credentials=caller.credentials,
         client_id=publisher.client_id,
         connection_id=publisher.connection_id,
     )
-    if result:
-        async_to_sync(broadcast)(channel, list(result))
+    serials = _write(channel, op)
     first_id = messages[0][F_ID]
-    body = {"channel": channel, "messageId": first_id.rsplit(":", 1)[0], "serials": result.serials}
+    body = {"channel": channel, "messageId": first_id.rsplit(":", 1)[0], "serials": serials}
     return respond(request, body, status=STATUS_CREATED)
 
 
@@ -144,7 +156,7 @@ def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
     action = message.get(F_ACTION)
     if action not in (MessageAction.UPDATE, MessageAction.DELETE, MessageAction.APPEND):
         raise _bad_param("action", "a PATCH must be an update (1), delete (2) or append (5)")
-    event = store.mutate(
+    op = store.prepare_mutation(
         channel,
         serial,
         action,
@@ -153,8 +165,8 @@ def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
         client_id=caller.client_id,
         connection_id=None,
     )
-    async_to_sync(broadcast)(channel, [event])
-    return respond(request, {"versionSerial": event.channel_serial})
+    (version_serial,) = _write(channel, op)
+    return respond(request, {"versionSerial": version_serial})
 
 
 @ably_endpoint("GET", "PATCH")

@@ -1,14 +1,14 @@
-"""The broker's message store: publishing, mutations, replay and history, on the Django ORM.
+"""The broker's message store: batched writes, replay and history, on the Django ORM.
 
-Every function is synchronous; realtime calls them through `database_sync_to_async`.
+Every function is synchronous. Writes are batched per channel by `broker.channel_log` on its writer
+thread; reads run through `database_sync_to_async`.
 """
 
 from broker.store.events import StoredEvent
 from broker.store.history import MAX_LIMIT as MAX_HISTORY_LIMIT
 from broker.store.history import HistoryQuery, Page, history, latest_version, versions
 from broker.store.messages import check_message_size
-from broker.store.mutations import mutate
-from broker.store.publishing import PublishedEvents, publish, split_publish_result
+from broker.store.publishing import PublishedEvents, mutate, prepare_mutation, prepare_publish, publish
 from broker.store.replay import events_after, latest_channel_serial
 from broker.store.serials import is_serial
 
@@ -25,7 +25,8 @@ __all__ = [
     "latest_channel_serial",
     "latest_version",
     "mutate",
+    "prepare_mutation",
+    "prepare_publish",
     "publish",
-    "split_publish_result",
     "versions",
 ]

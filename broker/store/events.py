@@ -22,6 +22,8 @@ class StoredEvent:
     message_serial: str
     delta: dict
     full: dict
+    # The connection that caused the event, for echo=false (an append's delta names the creator's).
+    origin_connection_id: str | None = None
 
 
 def pack(message: dict) -> bytes:

@@ -1,20 +1,28 @@
-"""Publishing: storing new messages, once each even when a client retries (idempotent ids)."""
+"""Checking a publish or a mutation before it is queued, and the one-off synchronous writes.
+
+Everything a publisher can get wrong is refused here, before the write is queued on the channel's
+log, so a batch only ever fails as a whole when the database does. The synchronous `publish` and
+`mutate` write one op in its own transaction; the realtime and REST paths batch through
+`broker.channel_log` instead.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from broker import conf
 from broker.auth import Credentials
-from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
-from broker.models import Channel, ChannelEvent, StoredMessage
-from broker.store.channels import check_channel_name, claim_serials, lock_channel
-from broker.store.events import StoredEvent, pack
-from broker.store.messages import check_fields, check_message_size, created_message
-from broker.wire import F_ACTION, F_CLIENT_ID, F_ID, F_SERIAL, F_TIMESTAMP, MessageAction
-
-PERMISSION_DENIED = "Unable to perform channel operation (permission denied)"
+from broker.store.batch import (
+    MUTATION_OPERATIONS,
+    PERMISSION_DENIED,
+    ChannelState,
+    MutationOp,
+    PublishOp,
+    write_batch,
+)
+from broker.store.channels import check_channel_name
+from broker.store.events import StoredEvent
+from broker.store.messages import check_fields, check_message_size
+from broker.wire import F_ACTION, F_CLIENT_ID, MessageAction
 
 
 class PublishedEvents(list[StoredEvent]):
@@ -24,13 +32,9 @@ class PublishedEvents(list[StoredEvent]):
     serial is the original one.
     """
 
-    def __init__(self, events: list[StoredEvent], serials: list[str]) -> None:
+    def __init__(self, events: list[StoredEvent], serials: list[str | None]) -> None:
         super().__init__(events)
         self.serials = serials
-
-
-def split_publish_result(result: PublishedEvents) -> tuple[list[StoredEvent], list[str]]:
-    return list(result), result.serials
 
 
 def _publisher_client_id(message: dict, credentials: Credentials, client_id: str | None) -> str | None:
@@ -54,22 +58,15 @@ def _check_is_create(message: dict) -> None:
         )
 
 
-def _known_serials(channel_id: int, ids: list[str], since_ms: int) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = StoredMessage.objects.filter(channel_id=channel_id, message_id__in=ids, timestamp_ms__gte=since_ms)
-    return dict(rows.values_list("message_id", "serial"))
-
-
-def publish(
+def prepare_publish(
     channel: str,
     messages: list[dict],
     *,
     credentials: Credentials,
     client_id: str | None,
     connection_id: str | None,
-) -> PublishedEvents:
-    """Store newly published messages; see PublishedEvents for how serials come back."""
+) -> PublishOp:
+    """A checked publish of new messages, ready to queue (AblyError for anything the caller got wrong)."""
     check_channel_name(channel)
     if not credentials.capability.allows(channel, "publish"):
         raise AblyError(ErrorCode.CAPABILITY_DENIED, 401, PERMISSION_DENIED)
@@ -80,46 +77,71 @@ def publish(
         _check_is_create(message)
     check_message_size(messages, limit=conf.max_message_size())
     publishers = [_publisher_client_id(message, credentials, client_id) for message in messages]
-    with transaction.atomic():
-        row = lock_channel(channel, create=True)
-        assert row is not None
-        ids = [message[F_ID] for message in messages if message.get(F_ID)]
-        known = _known_serials(row.pk, ids, now_ms() - conf.idempotency_window_ms())
-        fresh = [index for index, message in enumerate(messages) if message.get(F_ID) not in known]
-        claimed, now = claim_serials(row, len(fresh)) if fresh else ([], 0)
-        new_serials = dict(zip(fresh, claimed, strict=True))
-        events: list[StoredEvent] = []
-        serials: list[str] = []
-        for index, message in enumerate(messages):
-            message_id = message.get(F_ID)
-            if message_id in known:
-                serials.append(known[message_id])
-                continue
-            stored = created_message(
-                message,
-                serial=new_serials[index],
-                client_id=publishers[index],
-                connection_id=connection_id,
-                timestamp=now,
-            )
-            events.append(_store_create(row, stored))
-            serials.append(stored[F_SERIAL])
-            if message_id:
-                known[message_id] = stored[F_SERIAL]
+    return PublishOp(messages, publishers, connection_id)
+
+
+def prepare_mutation(
+    channel: str,
+    serial: str,
+    action: int,
+    message: dict,
+    *,
+    credentials: Credentials,
+    client_id: str | None,
+    connection_id: str | None,
+) -> MutationOp:
+    """A checked update (1), delete (2) or append (5) of the message `serial`, ready to queue."""
+    check_channel_name(channel)
+    if action not in MUTATION_OPERATIONS:
+        raise AblyError(ErrorCode.INVALID_PARAMETER, 400, f"Message action {action!r} is not a mutation")
+    check_fields(message)
+    check_message_size([message], limit=conf.max_message_size())
+    return MutationOp(serial, int(action), message, credentials, client_id, connection_id)
+
+
+def _write_one(channel: str, op: PublishOp | MutationOp) -> tuple[list[StoredEvent], list[str | None]]:
+    result = write_batch(ChannelState(channel), [op], idempotency_window_ms=conf.idempotency_window_ms())
+    outcome = result.outcomes[0]
+    if isinstance(outcome, AblyError):
+        raise outcome
+    return result.events, outcome
+
+
+def publish(
+    channel: str,
+    messages: list[dict],
+    *,
+    credentials: Credentials,
+    client_id: str | None,
+    connection_id: str | None,
+) -> PublishedEvents:
+    """Store new messages at once, in their own transaction (no subscribers are told)."""
+    op = prepare_publish(
+        channel, messages, credentials=credentials, client_id=client_id, connection_id=connection_id
+    )
+    events, serials = _write_one(channel, op)
     return PublishedEvents(events, serials)
 
 
-def _store_create(row: Channel, message: dict) -> StoredEvent:
-    serial = message[F_SERIAL]
-    blob = pack(message)
-    stored = StoredMessage.objects.create(
-        channel=row,
-        serial=serial,
-        message_id=message.get(F_ID, ""),
-        timestamp_ms=message[F_TIMESTAMP],
-        payload=blob,
+def mutate(
+    channel: str,
+    serial: str,
+    action: int,
+    message: dict,
+    *,
+    credentials: Credentials,
+    client_id: str | None,
+    connection_id: str | None,
+) -> StoredEvent:
+    """Apply one mutation at once, in its own transaction (no subscribers are told)."""
+    op = prepare_mutation(
+        channel,
+        serial,
+        action,
+        message,
+        credentials=credentials,
+        client_id=client_id,
+        connection_id=connection_id,
     )
-    ChannelEvent.objects.create(
-        channel=row, channel_serial=serial, message=stored, action=MessageAction.CREATE, payload=blob
-    )
-    return StoredEvent(row.name, serial, int(MessageAction.CREATE), serial, message, message)
+    events, _ = _write_one(channel, op)
+    return events[0]

@@ -44,18 +44,31 @@ def is_serial(value: object) -> bool:
     return isinstance(value, str) and _SERIAL.match(value) is not None
 
 
-def allocate(last_serial: str, count: int, now_ms: int) -> list[str]:
-    """`count` fresh serials, each greater than `last_serial` and than the one before it."""
-    last = parse_position(last_serial) if last_serial else SerialPosition(ZERO_SERIAL_TIME, 0)
-    serials: list[str] = []
-    while len(serials) < count:
-        if now_ms > last.ms:
-            position = SerialPosition(now_ms, 0)
-        elif last.seq + 1 < MAX_PER_SLOT:
-            position = SerialPosition(last.ms, last.seq + 1)
-        else:
-            position = SerialPosition(last.ms + 1, 0)
-        batch = min(count - len(serials), MAX_PER_SLOT)
-        serials.extend(format_serial(position, index) for index in range(batch))
-        last = position
-    return serials
+class SerialAllocator:
+    """Hands out serials one at a time, each greater than the last, for one batch of writes.
+
+    Events of one flush share a position (ms, sequence) and differ by index, as the messages of one
+    Ably publish do; past 1,000 events the position moves on.
+    """
+
+    def __init__(self, last_serial: str, now_ms: int) -> None:
+        last = parse_position(last_serial) if last_serial else SerialPosition(ZERO_SERIAL_TIME, 0)
+        self._position = _next_position(last, now_ms)
+        self._index = 0
+        self.last: str = last_serial
+
+    def next(self) -> str:
+        if self._index >= MAX_PER_SLOT:
+            self._position = _next_position(self._position, self._position.ms)
+            self._index = 0
+        self.last = format_serial(self._position, self._index)
+        self._index += 1
+        return self.last
+
+
+def _next_position(last: SerialPosition, now_ms: int) -> SerialPosition:
+    if now_ms > last.ms:
+        return SerialPosition(now_ms, 0)
+    if last.seq + 1 < MAX_PER_SLOT:
+        return SerialPosition(last.ms, last.seq + 1)
+    return SerialPosition(last.ms + 1, 0)

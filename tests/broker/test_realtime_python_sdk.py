@@ -137,7 +137,12 @@ async def test_rollup_folds_appends_but_acks_each_one(live_broker, binary):
         ch = agent.channels.get(channel)
         serial = (await ch.publish("answer", "")).serials[0]
         tokens = [f"t{i} " for i in range(20)]
-        results = [await ch.append_message(Message(serial=serial, data=t)) for t in tokens]
+        # A streaming publisher pipelines its appends; each still gets its own ACK and version serial.
+        pending = []
+        for token in tokens:
+            pending.append(asyncio.ensure_future(ch.append_message(Message(serial=serial, data=token))))
+            await asyncio.sleep(0)
+        results = await asyncio.gather(*pending)
         assert len({r.version_serial for r in results}) == len(tokens)
         text = "".join(tokens)
 

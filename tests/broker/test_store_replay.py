@@ -8,7 +8,7 @@ from django.conf import settings
 from broker import store
 from broker.auth import authenticate_realtime
 from broker.errors import AblyError, ErrorCode
-from broker.store.serials import allocate, zero_serial
+from broker.store.serials import SerialAllocator, zero_serial
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +33,18 @@ def _append(root, channel: str, serial: str, data) -> store.StoredEvent:
 
 
 def test_serials_keep_increasing_even_when_the_clock_does_not():
-    first = allocate("", 2, now_ms=1000)
-    same_ms = allocate(first[-1], 1, now_ms=1000)
-    clock_went_back = allocate(same_ms[-1], 1, now_ms=10)
-    overflow = allocate("00000000001000-999@local:000", 1, now_ms=1000)
-    ordered = [*first, *same_ms, *clock_went_back]
+    batch = SerialAllocator("", now_ms=1000)
+    first = [batch.next(), batch.next()]
+    same_ms = SerialAllocator(first[-1], now_ms=1000).next()
+    clock_went_back = SerialAllocator(same_ms, now_ms=10).next()
+    overflow = SerialAllocator("00000000001000-999@local:000", now_ms=1000).next()
+    ordered = [*first, same_ms, clock_went_back]
     assert ordered == sorted(ordered) and len(set(ordered)) == 4
-    assert overflow[0] > "00000000001000-999@local:000"
+    assert overflow > "00000000001000-999@local:000"
     assert zero_serial() < first[0]
+    big = SerialAllocator("", now_ms=5)
+    many = [big.next() for _ in range(2500)]
+    assert many == sorted(many) and len(set(many)) == 2500
 
 
 def test_a_replay_from_mid_stream_rebuilds_each_full_version(root):
