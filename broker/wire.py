@@ -122,6 +122,7 @@ PARAM_ECHO = "echo"
 PARAM_RESUME = "resume"
 PARAM_RECOVER = "recover"
 PARAM_APPEND_ROLLUP_WINDOW = "appendRollupWindow"
+PARAM_REMAIN_PRESENT_FOR = "remainPresentFor"  # ms a dropped connection's members stay present
 FORMAT_MSGPACK = "msgpack"
 FORMAT_JSON = "json"
 

@@ -61,6 +61,7 @@ from broker.wire import (
     PARAM_FORMAT,
     PARAM_KEY,
     PARAM_RECOVER,
+    PARAM_REMAIN_PRESENT_FOR,
     PARAM_RESUME,
     Action,
 )
@@ -85,11 +86,21 @@ def _rollup_window(params: dict[str, str]) -> int:
     return min(max(window, 0), _MAX_ROLLUP_WINDOW_MS)
 
 
+def _remain_present_for(params: dict[str, str]) -> int:
+    """`remainPresentFor` (ms): how long members of an abruptly dropped connection stay present."""
+    try:
+        delay = int(params[PARAM_REMAIN_PRESENT_FOR])
+    except (KeyError, ValueError):
+        return conf.presence_leave_delay_ms()
+    return min(max(delay, 0), conf.connection_state_ttl_ms())
+
+
 class RealtimeConsumer(AsyncWebsocketConsumer):
     state: ConnectionState | None = None
     outbox: Outbox | None = None
     echo = True
     rollup_window_ms = 0
+    remain_present_for_ms = 0
     _closing = False
 
     # -- socket lifecycle ----------------------------------------------------------------------------
@@ -99,6 +110,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.codec = FrameCodec.for_format(params.get(PARAM_FORMAT))
         self.echo = params.get(PARAM_ECHO, "true").lower() != "false"
         self.rollup_window_ms = _rollup_window(params)
+        self.remain_present_for_ms = _remain_present_for(params)
         await self.accept()
         self.acks = AckQueue(self.send_frame)
         self.outbox = Outbox(
@@ -191,7 +203,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         def leave_presence() -> None:
             asyncio.get_running_loop().create_task(_leave_presence(connection_id))
 
-        state.schedule("presence_leave", conf.presence_leave_delay_ms(), leave_presence)
+        state.schedule("presence_leave", self.remain_present_for_ms, leave_presence)
         state.schedule("state_expiry", conf.connection_state_ttl_ms(), lambda: registry.discard(state))
 
     # -- outbound ------------------------------------------------------------------------------------
@@ -269,7 +281,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.send_frame({F_ACTION: Action.AUTH})
 
     def _token_expired(self) -> None:
-        error = AblyError(ErrorCode.TOKEN_EXPIRED, 401, "Token expired")
+        self.drop_for_token_error(AblyError(ErrorCode.TOKEN_EXPIRED, 401, "Token expired"))
+
+    def drop_for_token_error(self, error: AblyError) -> None:
+        """DISCONNECTED with a 4014x error, then close: the SDK fetches a new token and resumes."""
         self.send_frame({F_ACTION: Action.DISCONNECTED, F_ERROR: error.to_dict()})
         asyncio.get_running_loop().create_task(self._close_socket())
 

@@ -159,6 +159,10 @@ async def _presence(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> Non
             ErrorCode.CAPABILITY_DENIED, 401, "Unable to perform channel operation (permission denied)"
         )
     presence = build_presence(
-        items, connection_id=state.connection_id, msg_serial=msg_serial, client_id=state.client_id
+        items,
+        connection_id=state.connection_id,
+        msg_serial=msg_serial,
+        client_id=state.client_id,
+        may_assume_any_client_id=state.credentials.may_assume_any_client_id,
     )
     await hub.broadcast_presence(channel, presence)

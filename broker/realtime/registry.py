@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import AblyError, ErrorCode
-from broker.wire import CONNECTION_KEY_SEPARATOR
+from broker.wire import CONNECTION_KEY_SEPARATOR, Flag
 
 if TYPE_CHECKING:
     from broker.auth import Credentials
@@ -116,6 +116,19 @@ class ConnectionRegistry:
     def get(self, connection_key: str) -> ConnectionState | None:
         """The live or resumable state for a connectionKey, without resume's clientId rules."""
         return self._by_key.get(connection_key)
+
+    def live_states(self) -> list[ConnectionState]:
+        """Every connection that currently has a socket (a snapshot)."""
+        return [state for state in list(self._by_key.values()) if state.transport is not None]
+
+    def attached_modes(self, channel: str) -> list[Flag]:
+        """The granted modes of every live attachment to `channel` (a snapshot, safe off the loop)."""
+        modes = []
+        for state in list(self._by_key.values()):
+            attachment = state.attachments.get(channel)
+            if state.transport is not None and attachment is not None and attachment.live:
+                modes.append(attachment.modes)
+        return modes
 
     def discard(self, state: ConnectionState) -> None:
         state.cancel_all()

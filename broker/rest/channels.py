@@ -19,7 +19,7 @@ from broker.errors import AblyError, ErrorCode
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.on_behalf import publisher_for
 from broker.rest.pagination import CURSOR_PARAM, link_header
-from broker.rest.requests import authenticate, raw_path_segment, require
+from broker.rest.requests import Caller, authenticate, raw_path_segment, require
 from broker.rest.wire import canonical_message, is_msgpack_request, read_body, respond
 from broker.store.batch import Op, Outcome
 from broker.wire import F_ACTION, F_ID, MessageAction
@@ -101,9 +101,9 @@ def _write(channel: str, op: Op) -> list[str | None]:
     return outcome
 
 
-def _publish(request: HttpRequest, channel: str) -> HttpResponse:
-    caller = authenticate(request)
-    publisher, messages = publisher_for(_inbound_messages(request, read_body(request)), caller)
+def publish_messages(channel: str, messages: list, caller: Caller) -> dict:
+    """Store and deliver one channel's publish; the success result (shared with batch publish)."""
+    publisher, messages = publisher_for(messages, caller)
     messages = _with_ids(messages)
     op = store.prepare_publish(
         channel,
@@ -114,7 +114,17 @@ def _publish(request: HttpRequest, channel: str) -> HttpResponse:
     )
     serials = _write(channel, op)
     first_id = messages[0][F_ID]
-    body = {"channel": channel, "messageId": first_id.rsplit(":", 1)[0], "serials": serials}
+    return {"channel": channel, "messageId": first_id.rsplit(":", 1)[0], "serials": serials}
+
+
+def inbound_messages(request: HttpRequest, body: Any) -> list:
+    """A message or message list from a request body, with JSON's base64 data turned back into bytes."""
+    return _inbound_messages(request, body)
+
+
+def _publish(request: HttpRequest, channel: str) -> HttpResponse:
+    caller = authenticate(request)
+    body = publish_messages(channel, _inbound_messages(request, read_body(request)), caller)
     return respond(request, body, status=STATUS_CREATED)
 
 

@@ -6,7 +6,8 @@ all apps share one channel namespace, so a sandbox broker must not also carry re
 The answer has the public sandbox's shape (app fields, every key's fields, `namespaces` and
 `channels` echoed with their defaults filled in) because SDK harnesses read it field by field,
 e.g. `res.namespaces.length`. Namespace options are echoed, not enforced: every channel here is
-persisted and mutable anyway.
+persisted and mutable anyway. Presence fixtures (`channels[].presence`) are entered, so the suites'
+`persisted:presence_fixtures` has its members.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import secrets
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -23,12 +25,15 @@ from broker import conf
 from broker.auth.authenticate import authenticate_rest
 from broker.auth.capability import Capability
 from broker.auth.keys import ROOT_CAPABILITY, fill_new_key, verify_key_string
+from broker.channel_names import check_channel_name
 from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
+from broker.fanout import hub
 from broker.models import ApiKey
+from broker.realtime.presence import fixture_members
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.requests import raw_path_segment
-from broker.rest.wire import read_body, respond
+from broker.rest.wire import canonical_message, read_body, respond
 
 APP_ID_BYTES = 6
 STATUS_CREATED = 201
@@ -116,6 +121,7 @@ def create_app(request: HttpRequest) -> HttpResponse:
     created = now_ms()
     namespaces = [_describe_namespace(spec, created) for spec in _list_field(body, "namespaces")]
     channels = _list_field(body, "channels")
+    _seed_presence_fixtures(channels)
     app_id = secrets.token_hex(APP_ID_BYTES)
     with transaction.atomic():
         keys = []
@@ -137,6 +143,18 @@ def create_app(request: HttpRequest) -> HttpResponse:
         "channels": channels,
     }
     return respond(request, app, status=STATUS_CREATED)
+
+
+def _seed_presence_fixtures(channels: list[dict]) -> None:
+    """Enter each channel spec's `presence` members, as the public sandbox does for SDK test suites."""
+    for spec in channels:
+        name, fixtures = spec.get("name"), spec.get("presence") or []
+        if not isinstance(name, str) or not isinstance(fixtures, list):
+            raise _bad_spec('Each channel needs a "name" and an optional "presence" list')
+        check_channel_name(name)
+        members = fixture_members(name, [canonical_message(f) for f in fixtures])
+        if members:
+            async_to_sync(hub.broadcast_presence)(name, members)
 
 
 def _owner_key_app_id(request: HttpRequest) -> str:
