@@ -177,7 +177,7 @@ async def test_channel_names_are_decoded_exactly_as_the_sdk_encoded_them(live_br
     assert [m.data for m in history.items] == [name]
 
 
-@pytest.mark.parametrize("path", ["/channels/x/presence", "/channels/x", "/stats", "/keys/x"])
+@pytest.mark.parametrize("path", ["/push/deviceRegistrations", "/channels/x/zzz", "/stats/x", "/keys/x"])
 async def test_unsupported_ably_paths_get_an_ably_error_not_a_page(live_broker, path):
     response = await _request(live_broker, "GET", path)
     assert response.status_code == 404
