@@ -180,6 +180,8 @@ AGENT_LOCATE_TIMEOUT_SECONDS = env.float("AGENT_LOCATE_TIMEOUT_SECONDS", default
 AGENT_HEARTBEAT_SECONDS = env.float("AGENT_HEARTBEAT_SECONDS", default=5.0)
 AGENT_REAP_AFTER_SECONDS = env.float("AGENT_REAP_AFTER_SECONDS", default=30.0)
 AGENT_REAP_INTERVAL_SECONDS = env.float("AGENT_REAP_INTERVAL_SECONDS", default=10.0)
+# Streamed deltas within this window travel as one append (0 = one append per token).
+AGENT_APPEND_WINDOW_MS = env.float("AGENT_APPEND_WINDOW_MS", default=40.0)
 
 # The model (see chat/agent/providers).
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="demo")

@@ -39,7 +39,10 @@ class AgentRuntime:
     """Per-process state shared by every invocation: the Ably connection and the model client."""
 
     def __init__(self) -> None:
-        self.pool = SessionPool(lambda: build_clients(settings.ABLY_API_KEY, agent_ably_target()))
+        self.pool = SessionPool(
+            lambda: build_clients(settings.ABLY_API_KEY, agent_ably_target()),
+            append_window_ms=settings.AGENT_APPEND_WINDOW_MS,
+        )
         self.provider = build_provider()
         self.tasks: set[asyncio.Task] = set()
         self._reaper: asyncio.Task | None = None

@@ -147,7 +147,9 @@ class AgentRun:
     async def pipe(self, chunks: AsyncIterator[dict], codec_message_id: str | None = None) -> PipeOutcome:
         """Stream UIMessageChunks as one assistant message; returns how it ended (does not end the run)."""
         codec_message_id = codec_message_id or str(uuid.uuid4())
-        encoder = StreamEncoder(self.session.writer, self._output_headers(codec_message_id))
+        encoder = StreamEncoder(
+            self.session.writer, self._output_headers(codec_message_id), self.session.append_window_ms
+        )
         chunk_writer = VercelChunkWriter(encoder, codec_message_id)
 
         async def write(chunk: dict) -> None:

@@ -23,9 +23,17 @@ log = logging.getLogger(__name__)
 
 
 class AgentSession:
-    def __init__(self, realtime: Any, channel_name: str, history_client: Any | None = None) -> None:
-        """`history_client` reads history when the realtime client cannot (ably-python's port quirk)."""
+    def __init__(
+        self,
+        realtime: Any,
+        channel_name: str,
+        history_client: Any | None = None,
+        append_window_ms: float = 0,
+    ) -> None:
+        """`history_client` reads history when the realtime client cannot (ably-python's port quirk);
+        `append_window_ms` is how long streamed deltas are coalesced into one append (0 = every delta)."""
         self.channel_name = channel_name
+        self.append_window_ms = append_window_ms
         self._realtime = realtime
         self._history_client = history_client or realtime
         self.router = CancelRouter()

@@ -4,6 +4,12 @@ A stream is one Ably message grown by appends. Appends are pipelined: each is st
 once and only awaited when the stream closes, so a slow acknowledgement never throttles the
 model. Every append repeats the full headers, because an append replaces `extras`. If any
 append failed, one update with the full accumulated text repairs the message.
+
+Appends are coalesced over a short window (`append_window_ms`): the first delta on a quiet stream
+goes out at once, later ones within the window travel together when it closes. A fast model then
+costs one append per window instead of one per token (on Ably every append is a billed message).
+The closing append carries whatever is still held, so ending or stopping a stream never waits for a
+window and the text subscribers end with is exactly `text`.
 """
 
 from __future__ import annotations
@@ -31,14 +37,17 @@ class _Stream:
     completed: bool = False
     cancelled: bool = False
     pending: list[asyncio.Task] = field(default_factory=list)
+    held: str = ""
+    window: asyncio.TimerHandle | None = None
 
 
 class StreamEncoder:
     """Writes the outputs of one assistant message (one `codec-message-id`)."""
 
-    def __init__(self, writer: ChannelWriter, headers: dict[str, str]) -> None:
+    def __init__(self, writer: ChannelWriter, headers: dict[str, str], append_window_ms: float = 0) -> None:
         self._writer = writer
         self._headers = headers
+        self._window_s = max(append_window_ms, 0) / 1000
         self._streams: dict[str, _Stream] = {}
 
     @property
@@ -67,12 +76,36 @@ class StreamEncoder:
         self._streams[stream_id] = _Stream(stream_id, serial, transport, dict(codec), accumulated=data)
 
     def append(self, stream_id: str, delta: str) -> None:
-        """Queue one append without waiting for its acknowledgement."""
+        """Queue one delta without waiting for its acknowledgement (coalesced within the window)."""
         stream = self._open(stream_id)
         stream.accumulated += delta
+        if not self._window_s:
+            self._send_append(stream, delta)
+            return
+        stream.held += delta
+        if stream.window is None:
+            self._release_held(stream)
+
+    def _release_held(self, stream: _Stream) -> None:
+        """Send what is held, then hold later deltas for one window."""
+        stream.window = None
+        if not stream.held or stream.completed or stream.cancelled:
+            return
+        delta, stream.held = stream.held, ""
+        self._send_append(stream, delta)
+        stream.window = asyncio.get_running_loop().call_later(self._window_s, self._release_held, stream)
+
+    def _send_append(self, stream: _Stream, delta: str) -> None:
         extras = build_extras(stream.transport, stream.codec)
         task = asyncio.ensure_future(self._writer.append(stream.serial, delta, extras, wire.PHASE_STREAMING))
         stream.pending.append(task)
+
+    def _take_held(self, stream: _Stream) -> str:
+        if stream.window is not None:
+            stream.window.cancel()
+            stream.window = None
+        held, stream.held = stream.held, ""
+        return held
 
     async def close_stream(self, stream_id: str, codec_overrides: dict[str, str] | None = None) -> None:
         stream = self._open(stream_id)
@@ -100,7 +133,7 @@ class StreamEncoder:
         transport = {**stream.transport, wire.HEADER_STATUS: status}
         codec = {**stream.codec, **(codec_overrides or {})}
         closing = asyncio.ensure_future(
-            self._writer.append(stream.serial, "", build_extras(transport, codec), phase)
+            self._writer.append(stream.serial, self._take_held(stream), build_extras(transport, codec), phase)
         )
         stream.pending.append(closing)
         await self._flush(stream, status, phase)
