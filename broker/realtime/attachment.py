@@ -51,6 +51,7 @@ class Attachment:
         self._send = send
         self._seen_full: OrderedDict[str, None] = OrderedDict()
         self.requested_modes = Flag(0)
+        self.vcdiff = False  # channel param delta=vcdiff (see broker.realtime.vcdiff)
         self.live = False  # registered with the hub on the connection's current socket
         self.last_sent_serial: str | None = None
         self._pending: list[tuple[str, list]] | None = None

@@ -20,6 +20,7 @@ from broker.channel_log import logs
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
+from broker.realtime.modes import require_mode
 from broker.realtime.presence import build_presence
 from broker.wire import (
     F_ACTION,
@@ -32,6 +33,7 @@ from broker.wire import (
     F_SERIALS,
     MUTATION_ACTIONS,
     Action,
+    Flag,
     MessageAction,
 )
 
@@ -106,6 +108,7 @@ def _settle(reply: asyncio.Future, msg_serial: int, stored: asyncio.Future) -> N
 def _queue_publish(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> asyncio.Future:
     state = conn.state
     channel = read_channel(frame)
+    require_mode(state, channel, Flag.PUBLISH)
     messages = read_messages(frame)
     actions = [m.get(F_ACTION) or MessageAction.CREATE for m in messages]
     if any(a in MUTATION_ACTIONS for a in actions):
@@ -154,6 +157,7 @@ async def _presence(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> Non
     state = conn.state
     channel = read_channel(frame)
     items = read_presence(frame)
+    require_mode(state, channel, Flag.PRESENCE)
     if not state.credentials.capability.allows(channel, "presence"):
         raise AblyError(
             ErrorCode.CAPABILITY_DENIED, 401, "Unable to perform channel operation (permission denied)"
