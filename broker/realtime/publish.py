@@ -19,6 +19,7 @@ from broker import store
 from broker.channel_log import logs
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
+from broker.operations import check_operation_client_id
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
 from broker.realtime.modes import require_mode
 from broker.realtime.presence import build_presence
@@ -137,6 +138,7 @@ def _mutation(conn: RealtimeConsumer, channel: str, messages: list[dict], action
             ErrorCode.INVALID_PARAMETER, 400, "An update, delete or append carries exactly one message"
         )
     message = messages[0]
+    check_operation_client_id(message, state.credentials, state.client_id)
     serial = message.get(F_SERIAL)
     if not serial:
         raise AblyError(

@@ -16,6 +16,7 @@ from broker import store
 from broker.channel_log import logs
 from broker.channel_names import check_channel_name
 from broker.errors import AblyError, ErrorCode
+from broker.operations import check_operation_client_id
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.on_behalf import publisher_for
 from broker.rest.pagination import CURSOR_PARAM, link_header
@@ -166,6 +167,7 @@ def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
     action = message.get(F_ACTION)
     if action not in (MessageAction.UPDATE, MessageAction.DELETE, MessageAction.APPEND):
         raise _bad_param("action", "a PATCH must be an update (1), delete (2) or append (5)")
+    check_operation_client_id(message, caller.credentials, caller.client_id)
     op = store.prepare_mutation(
         channel,
         serial,
