@@ -106,7 +106,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
             resume_from = already_sent
         attachment.modes, attachment.append_full, attachment.echo = modes, append_full, conn.echo
     attachment.requested_modes = requested
-    attachment.vcdiff = channel_params.vcdiff
+    attachment.use_vcdiff(channel_params.vcdiff)
     attachment.hold()
     if not attachment.live:
         await hub.listen(channel, attachment)
