@@ -12,7 +12,17 @@ else, so `broker.standalone_urls` adds a catch-all for every other path.
 
 from django.urls import path, re_path
 
-from broker.rest import batch, channel_resources, channels, revoke, sandbox, service, status, tokens
+from broker.rest import (
+    annotations,
+    batch,
+    channel_resources,
+    channels,
+    revoke,
+    sandbox,
+    service,
+    status,
+    tokens,
+)
 
 # Top-level names of Ably's REST API: nothing under them may fall through to the site.
 ABLY_NAMESPACES = r"channels|keys|push|stats|apps|messages|presence|time|revokeTokens"
@@ -24,6 +34,11 @@ urlpatterns = [
     re_path(r"^keys/[^/]+/revokeTokens$", revoke.revoke_tokens, name="broker-revoke-tokens"),
     re_path(
         r"^channels/.+/messages/[^/]+/versions$", channels.message_versions, name="broker-message-versions"
+    ),
+    re_path(
+        r"^channels/.+/messages/[^/]+/annotations$",
+        annotations.message_annotations,
+        name="broker-annotations",
     ),
     re_path(r"^channels/.+/messages/[^/]+$", channels.channel_message, name="broker-message"),
     re_path(r"^channels/.+/messages$", channels.channel_messages, name="broker-messages"),

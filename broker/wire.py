@@ -165,6 +165,17 @@ F_SERIAL = "serial"
 F_VERSION = "version"
 F_DESCRIPTION = "description"
 F_METADATA = "metadata"
+F_ANNOTATIONS = "annotations"
+F_MESSAGE_SERIAL = "messageSerial"
+F_TYPE = "type"
+
+
+class AnnotationAction(IntEnum):
+    """Annotation.action (TAN2)."""
+
+    CREATE = 0
+    DELETE = 1
+
 
 # connectionDetails field names (CD2).
 CD_CLIENT_ID = "clientId"

@@ -20,6 +20,7 @@ from broker.channel_log import logs
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
 from broker.operations import check_operation_client_id
+from broker.realtime.annotate import publish_annotations
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
 from broker.realtime.modes import require_mode
 from broker.realtime.presence import build_presence
@@ -80,6 +81,10 @@ async def handle_ack_required(conn: RealtimeConsumer, frame: dict, action: int) 
             return
         if action == Action.PRESENCE:
             await _presence(conn, frame, msg_serial)
+            reply.set_result(_ack(msg_serial, None))
+            return
+        if action == Action.ANNOTATION:
+            await publish_annotations(conn.state, frame)
             reply.set_result(_ack(msg_serial, None))
             return
         raise _unsupported(Action(action).name.lower())
