@@ -267,9 +267,12 @@ async def test_bad_publishes_are_nacked_and_the_connection_carries_on(live_broke
 
 async def test_unsupported_ack_required_actions_are_nacked(live_broker):
     peer, _ = await connected_peer(live_broker)
-    await peer.send({"action": Action.ANNOTATION, "channel": "a", "msgSerial": 0, "annotations": []})
+    await peer.send({"action": Action.OBJECT, "channel": "a", "msgSerial": 0, "state": []})
     nack = await peer.recv()
     assert nack["action"] == Action.NACK and nack["error"]["code"] == 40000
+    await peer.send({"action": Action.ANNOTATION, "channel": "a", "msgSerial": 1, "annotations": []})
+    invalid = await peer.recv()
+    assert invalid["action"] == Action.NACK and invalid["error"]["code"] == 40003
     await peer.close()
 
 
