@@ -105,11 +105,15 @@ def _server_command(port: int, *, standalone: bool) -> list[str]:
 
 @contextmanager
 def run_live_server(
-    extra_env: dict[str, str] | None = None, reuse: LiveServer | None = None, standalone: bool = False
+    extra_env: dict[str, str] | None = None,
+    reuse: LiveServer | None = None,
+    standalone: bool = False,
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """Migrate a fresh database, start Daphne on it, and stop it (and only it) afterwards.
 
-    `reuse` restarts on an earlier server's data directory and key (e.g. after killing it).
+    `reuse` restarts on an earlier server's data directory and key (e.g. after killing it); with
+    `port` it comes back at the same address, so connected clients find it again.
     `standalone` runs `manage.py runbroker` (the broker alone) instead of the whole project.
     """
     with tempfile.TemporaryDirectory(prefix="broker-live-") as tmp:
@@ -119,7 +123,7 @@ def run_live_server(
             if reuse
             else f"test{secrets.token_hex(3)}.{secrets.token_hex(4)}:{secrets.token_urlsafe(24)}"
         )
-        port = _free_port()
+        port = port or _free_port()
         env = _server_env(data_dir, api_key, extra_env or {})
         log_path = data_dir / "server.log"
         server = LiveServer(port=port, api_key=api_key, data_dir=data_dir, log_path=log_path)
