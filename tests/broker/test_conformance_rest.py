@@ -123,3 +123,10 @@ async def test_an_sdk_request_to_an_unknown_path_reads_as_ably_40400(live_broker
     async with rest_client(live_broker) as rest:
         response = await rest.request("GET", "/no-such-endpoint", version="5")
     assert (response.status_code, response.success, response.error_code) == (404, False, "40400")
+
+
+def test_encrypted_messages_are_opaque_to_the_broker(js_lines):
+    cipher = js_lines["cipher"]
+    assert cipher["decrypted"] == ["for your eyes only"]
+    assert cipher["storedEncoding"].startswith("utf-8/cipher+aes-256-cbc")
+    assert cipher["storedData"] != "for your eyes only"

@@ -1,5 +1,6 @@
 // The REST surface as ably-js uses it: batch publish (with a failing channel) and token revocation,
 // where a connection using a revoked token is disconnected (40141), renews and resumes.
+import Ably from 'ably';
 import { cfg, connected, emit, errorFields, realtime, rest, run, waiter } from './realtime_lib.mjs';
 
 const server = rest(); // Basic auth with the key: revokeTokens needs it
@@ -36,6 +37,13 @@ run(async () => {
     a: (await history(a)).map((m) => m.name),
     b: (await history(b)).map((m) => m.name),
   });
+
+  const secret = `cipher:${cfg.channel}`;
+  const cipher = { key: await Ably.Rest.Crypto.generateRandomKey() };
+  await server.channels.get(secret, { cipher }).publish('s', 'for your eyes only');
+  const decrypted = (await server.channels.get(`${secret}`, { cipher }).history()).items.map((m) => m.data);
+  const raw = await server.request('get', `/channels/${encodeURIComponent(secret)}/messages`, 3, {}, null, {});
+  emit('cipher', { decrypted, storedEncoding: raw.items[0].encoding, storedData: raw.items[0].data });
 
   await connected(revoked);
   const connectionId = revoked.connection.id;
