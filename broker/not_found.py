@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 
 from broker.errors import AblyError, ErrorCode
 from broker.rest.endpoint import add_cors_headers
@@ -30,15 +32,27 @@ def is_sdk_request(request: HttpRequest) -> bool:
     return any(request.headers.get(name) for name in SDK_HEADERS)
 
 
-class AblyNotFoundMiddleware:
-    """Turn the site's 404 for an unmatched path into Ably's 40400 when an Ably SDK asked."""
+def _answer(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    unmatched = getattr(request, "resolver_match", None) is None
+    if response.status_code == NOT_FOUND and unmatched and is_sdk_request(request):
+        return ably_not_found(request)
+    return response
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        unmatched = getattr(request, "resolver_match", None) is None
-        if response.status_code == NOT_FOUND and unmatched and is_sdk_request(request):
-            return ably_not_found(request)
-        return response
+@sync_and_async_middleware
+def ably_not_found_middleware(get_response: Callable) -> Callable:
+    """Turn the site's 404 for an unmatched path into Ably's 40400 when an Ably SDK asked.
+
+    Sync and async capable, so it never forces the site's async views through a thread.
+    """
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            return _answer(request, await get_response(request))
+
+        return markcoroutinefunction(middleware)
+
+    def sync_middleware(request: HttpRequest) -> HttpResponse:
+        return _answer(request, get_response(request))
+
+    return sync_middleware
