@@ -5,9 +5,10 @@ is itself an annotation (action 1) that clients apply. Both travel to attachment
 the ANNOTATION_SUBSCRIBE mode as ANNOTATION frames, and `GET .../annotations` lists them in the order
 they were published. Publishing needs the `annotation-publish` capability on the channel.
 
-Annotations are held in this process's memory (the last `annotations_per_message` of each of the
-last `annotated_messages` messages), not in the database: they outlive a connection, not a restart.
-Summaries (message.summary) are not computed.
+Each publish also sends the annotated message's new `message.summary` (`broker.annotation_summary`) to
+SUBSCRIBE attachments, as Ably does. Annotations are held in this process's memory (the last
+`annotations_per_message` of each of the last `annotated_messages` messages), not in the database:
+they outlive a connection, not a restart, and summaries are not part of history or getMessage.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from django.conf import settings
 
 from broker import conf, store
+from broker.annotation_summary import summarise
 from broker.auth import Credentials
 from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
@@ -31,12 +33,14 @@ from broker.wire import (
     F_CONNECTION_ID,
     F_ID,
     F_MESSAGE_SERIAL,
+    F_MESSAGES,
     F_SERIAL,
     F_TIMESTAMP,
     F_TYPE,
     Action,
     AnnotationAction,
     Flag,
+    MessageAction,
 )
 
 CAPABILITY = "annotation-publish"
@@ -140,7 +144,20 @@ def publish(channel: str, prepared: list[dict]) -> None:
     """
     annotations.add(channel, prepared)
     frame = {F_ACTION: Action.ANNOTATION, F_CHANNEL: channel, F_ANNOTATIONS: prepared}
+    summaries = [
+        {
+            F_ACTION: MessageAction.SUMMARY,
+            F_SERIAL: serial,
+            F_ANNOTATIONS: {"summary": summarise(annotations.of(channel, serial))},
+        }
+        for serial in dict.fromkeys(a[F_MESSAGE_SERIAL] for a in prepared)
+    ]
     for state in registry.live_states():
         attachment = state.attachments.get(channel)
-        if attachment is not None and attachment.live and attachment.modes & Flag.ANNOTATION_SUBSCRIBE:
+        if attachment is None or not attachment.live:
+            continue
+        if attachment.modes & Flag.ANNOTATION_SUBSCRIBE:
             state.send(frame)
+        if attachment.modes & Flag.SUBSCRIBE:
+            for summary in summaries:
+                state.send({F_ACTION: Action.MESSAGE, F_CHANNEL: channel, F_MESSAGES: [summary]})

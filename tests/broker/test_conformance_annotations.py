@@ -48,6 +48,13 @@ def test_annotations_with_ably_js(live_broker):
         {"action": "annotation.create", "name": "🎉", "clientId": "server", "serial": True},
         {"action": "annotation.delete", "name": "👍", "clientId": "annotator", "serial": True},
     ]
+    thumbs = {"total": 1, "clientIds": ["annotator"], "clipped": False}
+    party = {"total": 1, "clientIds": ["server"], "clipped": False}
+    assert result["summaries"] == [
+        {"serial": serial, "summary": {TYPE: {"👍": thumbs}}},
+        {"serial": serial, "summary": {TYPE: {"👍": thumbs, "🎉": party}}},
+        {"serial": serial, "summary": {TYPE: {"🎉": party}}},
+    ]
     assert result["blindFrames"] == 0 and "annotation_subscribe" not in result["blindModes"]
     assert (result["unknown"]["ok"], result["unknown"]["code"]) == (False, 40400)
 

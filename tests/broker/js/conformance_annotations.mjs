@@ -25,6 +25,14 @@ run(async () => {
     seen.push({ action: a.action, type: a.type, name: a.name, clientId: a.clientId, messageSerial: a.messageSerial });
     three.poke();
   });
+  const summaries = [];
+  const threeSummaries = waiter(() => summaries.length >= 3, 'three summaries');
+  await watched.subscribe((m) => {
+    if (m.action === 'message.summary') {
+      summaries.push({ serial: m.serial, summary: m.annotations.summary });
+      threeSummaries.poke();
+    }
+  });
   const blindChannel = blind.channels.get(cfg.channel);
   await blindChannel.attach();
 
@@ -35,6 +43,7 @@ run(async () => {
   await server.channels.get(cfg.channel).annotations.publish(serial, { type: 'reaction:distinct.v1', name: '🎉', clientId: 'server' });
   await channel.annotations.delete(serial, { type: 'reaction:distinct.v1', name: '👍' });
   await three.done;
+  await threeSummaries.done;
   const listed = (await server.channels.get(cfg.channel).annotations.get(serial, {})).items.map((a) => ({
     action: a.action,
     name: a.name,
@@ -48,5 +57,5 @@ run(async () => {
   } catch (err) {
     unknown = { ok: false, ...errorFields(err) };
   }
-  emit('result', { serial, seen, listed, blindFrames, blindModes: blindChannel.modes, unknown });
+  emit('result', { serial, seen, listed, summaries, blindFrames, blindModes: blindChannel.modes, unknown });
 }, [annotator, watcher, blind]);
