@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from ably.types.annotation import Annotation, AnnotationAction
+from ably.types.channelmode import ChannelMode
+from ably.types.channeloptions import ChannelOptions
+from ably.types.message import MessageAction
 
-from tests.broker.realtime_helpers import fresh_channel
+from tests.broker.realtime_helpers import Collector, fresh_channel, realtime, state_change
 from tests.support.ably_clients import rest_client
 from tests.support.node_scripts import run_scenario
 
@@ -77,3 +80,33 @@ async def test_annotations_with_ably_python_rest(live_broker, binary):
         (AnnotationAction.ANNOTATION_DELETE, "+1", "py", serial),
     ]
     assert listed.items[0].data == {"n": 1}
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["msgpack", "json"])
+async def test_ably_python_realtime_gets_annotations_and_summaries(live_broker, binary):
+    channel_name = fresh_channel("ann")
+    modes = [
+        ChannelMode.PUBLISH,
+        ChannelMode.SUBSCRIBE,
+        ChannelMode.ANNOTATION_PUBLISH,
+        ChannelMode.ANNOTATION_SUBSCRIBE,
+    ]
+    client = realtime(live_broker, binary=binary, client_id="pyann")
+    try:
+        await state_change(client.connection, "connected", "connection")
+        channel = client.channels.get(channel_name, ChannelOptions(modes=modes))
+        await channel.attach()
+        seen, summaries = Collector(), Collector()
+        await channel.annotations.subscribe(seen.add)
+        await channel.subscribe(
+            lambda m: summaries.add(m) if m.action == MessageAction.MESSAGE_SUMMARY else None
+        )
+        serial = (await channel.publish("m", "x")).serials[0]
+        await channel.annotations.publish(serial, Annotation(type="vote:multiple.v1", name="yes", count=2))
+        [annotation] = await seen.count(1)
+        [summary] = await summaries.count(1)
+    finally:
+        await client.close()
+    assert (annotation.type, annotation.name, annotation.client_id) == ("vote:multiple.v1", "yes", "pyann")
+    assert summary.serial == serial
+    assert summary.annotations.summary["vote:multiple.v1"]["yes"]["clientIds"] == {"pyann": 2}
