@@ -20,7 +20,7 @@ from broker.rest import (
     revoke,
     sandbox,
     service,
-    status,
+    stats,
     tokens,
 )
 
@@ -45,7 +45,7 @@ urlpatterns = [
     re_path(r"^channels/.+$", channel_resources.channel_resource, name="broker-channel-resource"),
     path("messages", batch.batch_publish, name="broker-batch-publish"),
     path("presence", batch.batch_presence, name="broker-batch-presence"),
-    path("stats", status.stats, name="broker-stats"),
+    path("stats", stats.stats, name="broker-stats"),
     path("apps", sandbox.create_app, name="broker-sandbox-apps"),
     re_path(r"^apps/[^/]+$", sandbox.delete_app, name="broker-sandbox-app"),
     re_path(rf"^(?:{ABLY_NAMESPACES})(?:/.*)?$", service.unsupported, name="broker-unsupported"),

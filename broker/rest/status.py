@@ -1,9 +1,7 @@
-"""Channel status (GET /channels/{name}: ChannelDetails with occupancy) and app stats (GET /stats).
+"""Channel status (GET /channels/{name}): ChannelDetails with occupancy.
 
 Occupancy counts this process's live attachments by the modes they were granted, and the members
-of the presence roster: the same process-local view the realtime side has. Stats are not
-collected by this broker; /stats answers with an honest empty page, which both SDKs read as "no
-stats yet", rather than invented numbers.
+of the presence roster: the same process-local view the realtime side has.
 """
 
 from __future__ import annotations
@@ -12,8 +10,6 @@ from django.http import HttpRequest, HttpResponse
 
 from broker.realtime.presence import roster
 from broker.realtime.registry import registry
-from broker.rest.endpoint import ably_endpoint
-from broker.rest.pagination import link_header
 from broker.rest.requests import authenticate, require
 from broker.rest.wire import respond
 from broker.wire import Flag
@@ -50,9 +46,3 @@ def channel_details(request: HttpRequest, channel: str) -> HttpResponse:
         "status": {"isActive": active, "occupancy": {"metrics": metrics}},
     }
     return respond(request, details)
-
-
-@ably_endpoint("GET")
-def stats(request: HttpRequest) -> HttpResponse:
-    authenticate(request)
-    return respond(request, [], headers={"Link": link_header("stats", dict(request.GET.items()), None)})

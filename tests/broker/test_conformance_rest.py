@@ -76,6 +76,40 @@ async def test_channel_status_counts_occupancy(live_broker, binary):
     assert not idle.status.is_active and idle.status.occupancy.metrics.connections == 0
 
 
+async def test_posted_stats_fixtures_come_back_by_unit(live_broker):
+    async with httpx.AsyncClient() as http:
+        app = (await http.post(live_broker.url("/apps"), json={"keys": [{}]})).json()
+        key = app["keys"][0]["keyStr"]
+        fixtures = [
+            {
+                "intervalId": "2024-02-03:15:03",
+                "entries": {"messages.all.all.count": 50, "messages.all.data": 5000},
+            },
+            {
+                "intervalId": "2024-02-03:15:04",
+                "entries": {"messages.all.all.count": 60, "messages.all.data": 6000},
+            },
+            {
+                "intervalId": "2024-02-03:16:05",
+                "entries": {"messages.all.all.count": 70, "messages.all.data": 7000},
+            },
+        ]
+        posted = await http.post(live_broker.url("/stats"), json=fixtures, headers=basic_auth(key))
+    assert posted.status_code == 201
+    async with rest_client(live_broker, key=key) as rest:
+        minutes = await rest.stats(limit=2)
+        older = await minutes.next()
+        hours = await rest.stats(unit="hour", direction="forwards")
+        months = await rest.stats(unit="month")
+    assert [s.interval_id for s in minutes.items] == ["2024-02-03:16:05", "2024-02-03:15:04"]
+    assert [s.interval_id for s in older.items] == ["2024-02-03:15:03"] and not older.has_next()
+    assert [(s.interval_id, s.entries["messages.all.all.count"]) for s in hours.items] == [
+        ("2024-02-03:15", 110),
+        ("2024-02-03:16", 70),
+    ]
+    assert [(s.unit, s.entries["messages.all.data"]) for s in months.items] == [("month", 18000)]
+
+
 async def test_stats_is_an_honest_empty_page(live_broker):
     async with rest_client(live_broker) as rest:
         stats = await rest.stats()
