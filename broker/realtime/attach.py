@@ -22,6 +22,7 @@ from broker.fanout import Delivery, hub
 from broker.realtime.attachment import Attachment
 from broker.realtime.channel_params import read_channel_params
 from broker.realtime.inbound import read_channel_serial, read_flags, read_params
+from broker.realtime.occupancy import changed as occupancy_changed
 from broker.realtime.presence import roster
 from broker.realtime.rewind import rewound
 from broker.wire import (
@@ -107,6 +108,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
         attachment.modes, attachment.append_full, attachment.echo = modes, append_full, conn.echo
     attachment.requested_modes = requested
     attachment.use_vcdiff(channel_params.vcdiff)
+    attachment.occupancy = channel_params.occupancy
     attachment.hold()
     if not attachment.live:
         await hub.listen(channel, attachment)
@@ -163,6 +165,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
             }
         )
     attachment.release(watermark)
+    occupancy_changed(channel, attachment)
 
 
 async def drop_attachment(conn: RealtimeConsumer, channel: str) -> None:
@@ -170,6 +173,7 @@ async def drop_attachment(conn: RealtimeConsumer, channel: str) -> None:
     if attachment is not None and attachment.live:
         attachment.live = False
         await hub.unlisten(channel, attachment)
+        occupancy_changed(channel)
 
 
 async def detach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
@@ -189,6 +193,7 @@ async def suspend_attachments(state: ConnectionState) -> None:
         if attachment.live:
             attachment.live = False
             await hub.unlisten(channel, attachment)
+            occupancy_changed(channel)
 
 
 async def recheck_capabilities(conn: RealtimeConsumer) -> None:

@@ -53,6 +53,7 @@ class Attachment:
         self._seen_full: OrderedDict[str, None] = OrderedDict()
         self.requested_modes = Flag(0)
         self.vcdiff = False  # channel param delta=vcdiff (see broker.realtime.vcdiff)
+        self.occupancy = False  # channel param occupancy (see broker.realtime.occupancy)
         self._deltas = DeltaEncoder()
         self.live = False  # registered with the hub on the connection's current socket
         self.last_sent_serial: str | None = None
@@ -156,6 +157,10 @@ class Attachment:
                 }
             )
         self._send(frame)
+
+    def send_meta(self, message: dict) -> None:
+        """A server-made message (e.g. [meta]occupancy), through the delta base like any other."""
+        self._send(self._frame(self._deltas.render(message) if self.vcdiff else message))
 
     def _frame(self, message: dict) -> dict:
         return {

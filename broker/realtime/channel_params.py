@@ -62,6 +62,7 @@ class ChannelParams:
     rewind: Rewind | None
     vcdiff: bool
     append_full: bool
+    occupancy: bool
 
 
 def _invalid(name: str, value: str) -> AblyError:
@@ -106,4 +107,4 @@ def read_channel_params(params: dict[str, str]) -> ChannelParams:
     append_full = params.get(CHANNEL_PARAM_APPEND_MODE) == APPEND_MODE_FULL
     if append_full:
         echoed[CHANNEL_PARAM_APPEND_MODE] = APPEND_MODE_FULL
-    return ChannelParams(echoed, modes, rewind, vcdiff, append_full)
+    return ChannelParams(echoed, modes, rewind, vcdiff, append_full, PARAM_OCCUPANCY in echoed)

@@ -39,3 +39,17 @@ def test_a_subscribe_only_attachment_may_not_publish(lines):
     assert modes["modes"] == ["subscribe"]
     assert (modes["publish"]["ok"], modes["publish"]["code"]) == (False, 40160)
     assert modes["connection"] == "connected"
+
+
+def test_inband_occupancy_follows_attachments_and_presence(lines):
+    occupancy = lines["occupancy"]
+    busiest = max(occupancy["events"], key=lambda metrics: metrics["connections"])
+    assert occupancy["events"][0]["connections"] == 1
+    assert (busiest["connections"], busiest["presenceMembers"]) == (2, 1)
+    assert (occupancy["last"]["connections"], occupancy["last"]["presenceMembers"]) == (1, 0)
+    assert set(occupancy["last"]) >= {
+        "publishers",
+        "subscribers",
+        "presenceConnections",
+        "presenceSubscribers",
+    }

@@ -54,4 +54,28 @@ run(async () => {
     publish = { ok: false, ...errorFields(err) };
   }
   emit('modes', { publish, modes: subscribeOnly.modes, connection: client.connection.state });
+
+  // Inband occupancy: [meta]occupancy events on attach and whenever the numbers change.
+  const watched = `${name}:occupancy`;
+  const events = [];
+  let latest = () => events[events.length - 1] ?? {};
+  const settled = (predicate, what) => {
+    const w = waiter(() => predicate(latest()), what);
+    return w;
+  };
+  let current = settled((m) => m.connections === 1, 'own attach counted');
+  await client.channels.get(watched, { params: { occupancy: 'metrics' } }).subscribe('[meta]occupancy', (m) => {
+    events.push(m.data.metrics);
+    current.poke();
+  });
+  await current.done;
+  const other = realtime({ clientId: 'visitor' });
+  await connected(other);
+  current = settled((m) => m.connections === 2 && m.presenceMembers === 1, 'visitor attached and present');
+  await other.channels.get(watched).presence.enter('hi');
+  await current.done;
+  current = settled((m) => m.connections === 1 && m.presenceMembers === 0, 'visitor gone');
+  other.close();
+  await current.done;
+  emit('occupancy', { events, last: latest() });
 }, [client]);
