@@ -23,14 +23,15 @@ run(async () => {
   const name = `delta:${cfg.channel}`;
   const seen = [];
   const plainSeen = [];
-  const all = waiter(() => seen.length >= 6 && plainSeen.length >= 6, 'six messages on both');
+  const all = waiter(() => seen.length >= 10 && plainSeen.length >= 10, 'ten messages on both');
   const channel = client.channels.get(name, { params: { delta: 'vcdiff' } });
   await channel.subscribe((m) => {
-    seen.push(m.data);
+    seen.push(m.action === 'message.append' ? { append: m.data } : m.data);
     all.poke();
   });
-  await plain.channels.get(name).subscribe((m) => {
-    plainSeen.push(m.data);
+  const plainChannel = plain.channels.get(name);
+  await plainChannel.subscribe((m) => {
+    plainSeen.push(m.action === 'message.append' ? { append: m.data } : m.data);
     all.poke();
   });
   const publisher = rest();
@@ -39,13 +40,25 @@ run(async () => {
   await pub.publish('j', json);
   await pub.publish('j', { ...json, n: 2 });
   await pub.publish('b', new Uint8Array([...Buffer.from(base), 1, 2, 3]));
+  // A stream: the create, then appends (fragments travel as they are, and become the next delta base).
+  const { serials } = await plainChannel.publish('s', base + ' streaming');
+  for (const piece of [' one', ' two', ' three']) await plainChannel.appendMessage({ serial: serials[0], data: piece });
   await all.done;
   const show = (d) => (d instanceof Uint8Array || Buffer.isBuffer(d) ? { bytes: Buffer.from(d).toString('base64') } : d);
   emit('result', {
     params: channel.params,
     seen: seen.map(show),
     plainSeen: plainSeen.map(show),
-    expected: [...texts, json, { ...json, n: 2 }, { bytes: Buffer.from([...Buffer.from(base), 1, 2, 3]).toString('base64') }],
+    expected: [
+      ...texts,
+      json,
+      { ...json, n: 2 },
+      { bytes: Buffer.from([...Buffer.from(base), 1, 2, 3]).toString('base64') },
+      base + ' streaming',
+      { append: ' one' },
+      { append: ' two' },
+      { append: ' three' },
+    ],
     deltaFrames,
     channelState: channel.state,
   });
