@@ -122,6 +122,7 @@ PARAM_ECHO = "echo"
 PARAM_RESUME = "resume"
 PARAM_RECOVER = "recover"
 PARAM_APPEND_ROLLUP_WINDOW = "appendRollupWindow"
+PARAM_REMAIN_PRESENT_FOR = "remainPresentFor"  # ms a dropped connection's members stay present
 FORMAT_MSGPACK = "msgpack"
 FORMAT_JSON = "json"
 
@@ -164,6 +165,17 @@ F_SERIAL = "serial"
 F_VERSION = "version"
 F_DESCRIPTION = "description"
 F_METADATA = "metadata"
+F_ANNOTATIONS = "annotations"
+F_MESSAGE_SERIAL = "messageSerial"
+F_TYPE = "type"
+
+
+class AnnotationAction(IntEnum):
+    """Annotation.action (TAN2)."""
+
+    CREATE = 0
+    DELETE = 1
+
 
 # connectionDetails field names (CD2).
 CD_CLIENT_ID = "clientId"

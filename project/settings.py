@@ -148,6 +148,9 @@ ABLY_PORT = env.int("ABLY_PORT", default=0)
 ABLY_TLS = env.bool("ABLY_TLS", default=True)
 ABLY_TOKEN_TTL_SECONDS = env.int("ABLY_TOKEN_TTL_SECONDS", default=3600)
 EMBEDDED_BROKER = not ABLY_ENDPOINT
+if EMBEDDED_BROKER:
+    # Ably SDK requests to paths nobody serves get Ably's JSON 40400, not the site's HTML page.
+    MIDDLEWARE.insert(0, "broker.not_found.ably_not_found_middleware")
 # The embedded broker (see docs/broker.md); Ably's own values by default.
 BROKER_SITE_CODE = env.str("BROKER_SITE_CODE", default="local")
 BROKER_TOKEN_DEFAULT_TTL_MS = env.int("BROKER_TOKEN_DEFAULT_TTL_MS", default=3_600_000)

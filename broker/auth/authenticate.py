@@ -63,7 +63,7 @@ def authenticate_rest(authorization_header: str | None) -> Credentials:
     if scheme.lower() == BASIC_SCHEME:
         key = _decode_base64_text(value)
         if key is None:
-            raise AblyError(ErrorCode.INVALID_CREDENTIAL_FORMAT, 400, "Basic credentials are not base64")
+            raise AblyError(ErrorCode.AUTHENTICATION_FAILED, 401, "Basic credentials are not a base64 key")
         return authenticate_key(key)
     if scheme.lower() == BEARER_SCHEME and value:
         return authenticate_access_token(_decode_base64_text(value) or value)

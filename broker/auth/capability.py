@@ -42,7 +42,8 @@ OPERATIONS = frozenset(
 
 
 def _invalid(detail: str) -> AblyError:
-    return AblyError(ErrorCode.INVALID_PARAMETER, 400, f"Invalid capability: {detail}")
+    # Ably answers a malformed capability with the generic 40000 (its SDK test suites check for it).
+    return AblyError(ErrorCode.BAD_REQUEST, 400, f"Invalid capability: {detail}")
 
 
 def _segments_match(pattern: list[str], name: list[str]) -> bool:
@@ -78,12 +79,41 @@ def _overlap(left: str, right: str) -> bool:
     return _patterns_overlap(left.split(SEGMENT_SEPARATOR), right.split(SEGMENT_SEPARATOR))
 
 
+def _resource_intersection(left: str, right: str) -> str | None:
+    """The pattern naming the channels both patterns cover (the narrower one), or None if disjoint.
+
+    Two patterns that overlap without one covering the other (`a:*` and `*:b`) are merged segment by
+    segment when they have as many segments; otherwise the pair is dropped, which only ever narrows.
+    """
+    if left in ALL_RESOURCES_PATTERNS:
+        return right
+    if right in ALL_RESOURCES_PATTERNS:
+        return left
+    if not _overlap(left, right):
+        return None
+    if resource_matches(left, right):
+        return right
+    if resource_matches(right, left):
+        return left
+    left_segments, right_segments = left.split(SEGMENT_SEPARATOR), right.split(SEGMENT_SEPARATOR)
+    if len(left_segments) != len(right_segments):
+        return None
+    merged = [lhs if lhs != "*" else rhs for lhs, rhs in zip(left_segments, right_segments, strict=True)]
+    return SEGMENT_SEPARATOR.join(merged)
+
+
 class Capability:
     """Resource pattern -> operations, optionally narrowed by the capability of the issuing key."""
 
-    def __init__(self, grants: Mapping[str, frozenset[str]], within: Capability | None = None) -> None:
+    def __init__(
+        self,
+        grants: Mapping[str, frozenset[str]],
+        within: Capability | None = None,
+        all_operations: frozenset[str] = frozenset(),
+    ) -> None:
         self._grants = dict(grants)
         self._within = within
+        self._all_operations = all_operations  # resources granted ["*"], rendered back as ["*"]
 
     @classmethod
     def parse(cls, text: str) -> Capability:
@@ -101,9 +131,12 @@ class Capability:
             for operation in operations:
                 if operation != ALL_OPERATIONS_WILDCARD and operation not in OPERATIONS:
                     raise _invalid(f"unknown operation {operation!r}")
+            if ALL_OPERATIONS_WILDCARD in operations and len(operations) > 1:
+                raise _invalid(f"resource {resource!r}: '*' cannot be combined with other operations")
             expanded = OPERATIONS if ALL_OPERATIONS_WILDCARD in operations else frozenset(operations)
             grants[resource] = frozenset(expanded)
-        return cls(grants)
+        wildcards = frozenset(r for r, ops in raw.items() if ALL_OPERATIONS_WILDCARD in ops)
+        return cls(grants, all_operations=wildcards)
 
     def narrowed_by(self, outer: Capability) -> Capability:
         """This capability limited to what `outer` (the key's) also allows."""
@@ -120,6 +153,29 @@ class Capability:
 
     def allows(self, channel: str, operation: str) -> bool:
         return operation in self.operations_for(channel)
+
+    def intersection_text(self, outer: Capability) -> str | None:
+        """What a token asking for this capability gets from a key holding `outer`, as capability JSON.
+
+        Each pair of overlapping resources yields the narrower resource with the operations both
+        grant; `["*"]` stays `["*"]` only where both sides grant everything. None: nothing in common.
+        """
+        result: dict[str, set[str]] = {}
+        for pattern, ops in self._grants.items():
+            for outer_pattern, outer_ops in outer._grants.items():
+                resource = _resource_intersection(pattern, outer_pattern)
+                common = ops & outer_ops
+                if resource is None or not common:
+                    continue
+                both_all = pattern in self._all_operations and outer_pattern in outer._all_operations
+                result.setdefault(resource, set()).update({ALL_OPERATIONS_WILDCARD} if both_all else common)
+        if not result:
+            return None
+        rendered = {
+            resource: [ALL_OPERATIONS_WILDCARD] if ALL_OPERATIONS_WILDCARD in ops else sorted(ops)
+            for resource, ops in sorted(result.items())
+        }
+        return json.dumps(rendered, separators=(",", ":"))
 
     def intersects(self, other: Capability) -> bool:
         """Whether this and `other` (both unnarrowed) share any operation on any possible channel."""

@@ -46,3 +46,14 @@ def resolve_client_id(credentials: Credentials, requested: str | None) -> str | 
         401,
         f"Invalid clientId {requested!r} for credentials (token clientId is {credentials.client_id!r})",
     )
+
+
+def connection_details_client_id(credentials: Credentials, client_id: str | None) -> str | None:
+    """connectionDetails.clientId: the identity, or "*" for a wildcard token that named none.
+
+    ably-js adopts this value as `auth.clientId`, so a wildcard token must read back as "*"; a key
+    (Basic) connection without a clientId stays unidentified, as with Ably.
+    """
+    if client_id is None and credentials.token is not None and credentials.may_assume_any_client_id:
+        return WILDCARD_CLIENT_ID
+    return client_id

@@ -40,10 +40,14 @@ class Key:
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """ "app.key:secret" -> ("app.key", "secret"); anything else is a malformed credential (40005)."""
+    """ "app.key:secret" -> ("app.key", "secret").
+
+    Anything else fails authentication (40101/401), as Ably answers a malformed key: the SDKs treat
+    that as fatal, where a 400 would only look like a bad request.
+    """
     name, separator, secret = key.partition(KEY_NAME_SEPARATOR)
     if not separator or not secret or APP_SEPARATOR not in name:
-        raise AblyError(ErrorCode.INVALID_CREDENTIAL_FORMAT, 400, "Invalid key: expected appId.keyId:secret")
+        raise AblyError(ErrorCode.AUTHENTICATION_FAILED, 401, "Invalid key: expected appId.keyId:secret")
     return name, secret
 
 

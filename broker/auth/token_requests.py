@@ -6,6 +6,7 @@ params) is only accepted from a caller that authenticated with that very key (Ba
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from broker import conf
@@ -18,6 +19,7 @@ from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
 
 MIN_NONCE_LENGTH = 16
+MAX_STORED_NONCE_LENGTH = 256  # IssuedToken.nonce; longer replay keys are stored as their hash
 
 
 def _bad(detail: str) -> AblyError:
@@ -57,19 +59,28 @@ def _ttl_ms(request: dict) -> int:
 
 
 def _granted_capability(request: dict, key: Key) -> str:
-    """The capability text the token carries: as requested (verified as is), else the key's own."""
+    """The capability text the token carries: the request intersected with the key's, else the key's own."""
     requested = _optional_text(request.get("capability"), "capability")
     if requested is None:
         return key.capability_text
-    if not Capability.parse(requested).intersects(key.capability):
+    granted = Capability.parse(requested).intersection_text(key.capability)
+    if granted is None:
         raise AblyError(
             ErrorCode.CAPABILITY_DENIED, 401, "Requested capability is not within the key's capability"
         )
-    return requested
+    return granted
+
+
+def _replay_key(timestamp: int, nonce: str) -> str:
+    """What makes a signed request unique: Ably refuses a nonce only when reused with the same timestamp."""
+    replay_key = f"{timestamp}:{nonce}"
+    if len(replay_key) > MAX_STORED_NONCE_LENGTH:
+        replay_key = f"{timestamp}:sha256:{hashlib.sha256(nonce.encode()).hexdigest()}"
+    return replay_key
 
 
 def _check_signature(request: dict, key: Key) -> str:
-    """Verify mac, freshness and nonce shape of a signed request; returns its nonce."""
+    """Verify mac, freshness and nonce shape of a signed request; returns its replay key."""
     if not has_valid_mac(request, key.secret):
         raise AblyError(ErrorCode.AUTHENTICATION_FAILED, 401, "Invalid token request signature (mac)")
     timestamp = _integer(request.get("timestamp"), "timestamp")
@@ -78,7 +89,7 @@ def _check_signature(request: dict, key: Key) -> str:
     nonce = _optional_text(request.get("nonce"), "nonce")
     if nonce is None or len(nonce) < MIN_NONCE_LENGTH:
         raise _bad(f"nonce must have at least {MIN_NONCE_LENGTH} characters")
-    return nonce
+    return _replay_key(timestamp, nonce)
 
 
 def exchange_token_request(key_name: str, request: Any, *, caller: Credentials | None) -> dict:

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from broker import conf
 from broker.auth.capability import Capability
@@ -23,7 +24,8 @@ from broker.models import IssuedToken
 TOKEN_RANDOM_BYTES = 30
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a token (never the token itself)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -41,7 +43,7 @@ def issue_token(
     try:
         with transaction.atomic():
             IssuedToken.objects.create(
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 key_name=key.name,
                 client_id=client_id or "",
                 capability=capability_text,
@@ -66,10 +68,12 @@ def issue_token(
 
 def authenticate_token(token: str) -> Credentials:
     """Credentials of a broker-issued token; 4014x (which makes SDKs fetch a new one) if it is unusable."""
-    issued = IssuedToken.objects.filter(token_hash=_hash(token)).first()
+    issued = IssuedToken.objects.filter(token_hash=token_hash(token)).first()
     if issued is None:
-        raise AblyError(ErrorCode.TOKEN_UNRECOGNISED, 401, "Token not recognised")
-    if issued.revoked_at is not None:
+        # Not 40143: SDKs treat every 4014x as "renew and retry", and a token nobody issued never gets
+        # better; Ably answers an unknown token string with 40101, which fails the client at once.
+        raise AblyError(ErrorCode.AUTHENTICATION_FAILED, 401, "Token not recognised")
+    if issued.revoked_at is not None and issued.revoked_at <= timezone.now():
         raise AblyError(ErrorCode.TOKEN_REVOKED, 401, "Token revoked")
     if issued.expires_ms <= now_ms():
         raise AblyError(ErrorCode.TOKEN_EXPIRED, 401, "Token expired")

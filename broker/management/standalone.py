@@ -10,7 +10,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
-BROKER_URLCONF = "broker.urls"
+BROKER_URLCONF = "broker.standalone_urls"
 
 
 def broker_application() -> ProtocolTypeRouter:

@@ -20,11 +20,12 @@ from broker import store
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import Delivery, hub
 from broker.realtime.attachment import Attachment
+from broker.realtime.channel_params import read_channel_params
 from broker.realtime.inbound import read_channel_serial, read_flags, read_params
+from broker.realtime.occupancy import changed as occupancy_changed
 from broker.realtime.presence import roster
+from broker.realtime.rewind import rewound
 from broker.wire import (
-    APPEND_MODE_FULL,
-    CHANNEL_PARAM_APPEND_MODE,
     DEFAULT_MODES,
     F_ACTION,
     F_CHANNEL,
@@ -80,11 +81,11 @@ async def _backlog_after(channel: str, serial: str) -> list:
 
 async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
     state = conn.state
-    requested = Flag(read_flags(frame)) & MODE_FLAGS
-    params = read_params(frame)
+    channel_params = read_channel_params(read_params(frame))
+    requested = (Flag(read_flags(frame)) & MODE_FLAGS) or channel_params.modes
     client_serial = read_channel_serial(frame)
     modes = granted_modes(state.credentials, channel, requested)
-    append_full = params.get(CHANNEL_PARAM_APPEND_MODE) == APPEND_MODE_FULL
+    append_full = channel_params.append_full
 
     attachment = state.attachments.get(channel)
     resume_from = client_serial
@@ -106,6 +107,8 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
             resume_from = already_sent
         attachment.modes, attachment.append_full, attachment.echo = modes, append_full, conn.echo
     attachment.requested_modes = requested
+    attachment.use_vcdiff(channel_params.vcdiff)
+    attachment.occupancy = channel_params.occupancy
     attachment.hold()
     if not attachment.live:
         await hub.listen(channel, attachment)
@@ -140,7 +143,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
         F_CHANNEL: channel,
         F_CHANNEL_SERIAL: attach_serial,
         F_FLAGS: int(flags),
-        F_PARAMS: {CHANNEL_PARAM_APPEND_MODE: APPEND_MODE_FULL} if append_full else {},
+        F_PARAMS: channel_params.echoed,
     }
     if client_serial is not None and not resumed:
         attached[F_ERROR] = AblyError(
@@ -149,6 +152,9 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
     attachment.last_sent_serial = attach_serial
     conn.send_frame(attached)
     attachment.replay([Delivery.of(e) for e in backlog])
+    if not resumed and channel_params.rewind is not None:
+        history = await database_sync_to_async(rewound)(channel, channel_params.rewind, attach_serial)
+        attachment.replay(history)
     if members:
         conn.send_frame(
             {
@@ -160,6 +166,7 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
         )
     hub.position_known(channel, watermark)
     attachment.release(watermark)
+    occupancy_changed(channel, attachment)
 
 
 async def drop_attachment(conn: RealtimeConsumer, channel: str) -> None:
@@ -167,6 +174,7 @@ async def drop_attachment(conn: RealtimeConsumer, channel: str) -> None:
     if attachment is not None and attachment.live:
         attachment.live = False
         await hub.unlisten(channel, attachment)
+        occupancy_changed(channel)
 
 
 async def detach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
@@ -186,6 +194,7 @@ async def suspend_attachments(state: ConnectionState) -> None:
         if attachment.live:
             attachment.live = False
             await hub.unlisten(channel, attachment)
+            occupancy_changed(channel)
 
 
 async def recheck_capabilities(conn: RealtimeConsumer) -> None:

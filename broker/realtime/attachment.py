@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from broker.fanout import Delivery
 from broker.realtime.outbox import SharedFrame
+from broker.realtime.vcdiff import DeltaEncoder
 from broker.wire import (
     F_ACTION,
     F_CHANNEL,
@@ -51,6 +52,9 @@ class Attachment:
         self._send = send
         self._seen_full: OrderedDict[str, None] = OrderedDict()
         self.requested_modes = Flag(0)
+        self.vcdiff = False  # channel param delta=vcdiff (see broker.realtime.vcdiff)
+        self.occupancy = False  # channel param occupancy (see broker.realtime.occupancy)
+        self._deltas = DeltaEncoder()
         self.live = False  # registered with the hub on the connection's current socket
         self.last_sent_serial: str | None = None
         self._pending: list[tuple[str, list]] | None = None
@@ -60,6 +64,11 @@ class Attachment:
     def hold(self) -> None:
         """Start buffering live traffic until `release` (ATTACHED not sent yet)."""
         self._pending = []
+
+    def use_vcdiff(self, enabled: bool) -> None:
+        """Set on every ATTACH: the first message after an attach is always whole (a fresh delta base)."""
+        self.vcdiff = enabled
+        self._deltas = DeltaEncoder()
 
     def forget_seen(self) -> None:
         """Continuity was lost: every message's next sighting must be a full copy again."""
@@ -132,6 +141,10 @@ class Attachment:
         channel_serial = delivery.event.channel_serial
         if self.last_sent_serial is None or channel_serial > self.last_sent_serial:
             self.last_sent_serial = channel_serial
+        if self.vcdiff:  # a per-attachment delta: this frame cannot be shared
+            message = _full_copy(delivery.event.full) if full else delivery.event.delta
+            self._send(self._frame(self._deltas.render(message)))
+            return
         key = (full, self.last_sent_serial)
         frame = delivery.frames.get(key)
         if frame is None:
@@ -144,6 +157,18 @@ class Attachment:
                 }
             )
         self._send(frame)
+
+    def send_meta(self, message: dict) -> None:
+        """A server-made message (e.g. [meta]occupancy), through the delta base like any other."""
+        self._send(self._frame(self._deltas.render(message) if self.vcdiff else message))
+
+    def _frame(self, message: dict) -> dict:
+        return {
+            F_ACTION: Action.MESSAGE,
+            F_CHANNEL: self.channel,
+            F_CHANNEL_SERIAL: self.last_sent_serial,
+            F_MESSAGES: [message],
+        }
 
 
 def _full_copy(full: dict) -> dict:

@@ -24,7 +24,7 @@ def max_frame_size() -> int:
 
 
 def token_renewal_lead_ms() -> int:
-    """How long before token expiry the server sends AUTH (capped at half the token's remaining life)."""
+    """How long before expiry a long-lived token gets a server AUTH (none for tokens under twice this)."""
     return int(getattr(settings, "BROKER_TOKEN_RENEWAL_LEAD_MS", 30000))
 
 

@@ -24,6 +24,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from broker import conf as broker_conf
 from broker.auth import authenticate_realtime, resolve_client_id
+from broker.auth.credentials import connection_details_client_id
+from broker.channel_names import check_channel_name
 from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
@@ -47,6 +49,7 @@ from broker.wire import (
     CD_SERVER_ID,
     CD_SITE_CODE,
     F_ACTION,
+    F_CHANNEL,
     F_CONNECTION_DETAILS,
     F_CONNECTION_ID,
     F_CONNECTION_KEY,
@@ -59,6 +62,7 @@ from broker.wire import (
     PARAM_FORMAT,
     PARAM_KEY,
     PARAM_RECOVER,
+    PARAM_REMAIN_PRESENT_FOR,
     PARAM_RESUME,
     Action,
 )
@@ -83,13 +87,22 @@ def _rollup_window(params: dict[str, str]) -> int:
     return min(max(window, 0), _MAX_ROLLUP_WINDOW_MS)
 
 
+def _remain_present_for(params: dict[str, str]) -> int:
+    """`remainPresentFor` (ms): how long members of an abruptly dropped connection stay present."""
+    try:
+        delay = int(params[PARAM_REMAIN_PRESENT_FOR])
+    except (KeyError, ValueError):
+        return conf.presence_leave_delay_ms()
+    return min(max(delay, 0), conf.connection_state_ttl_ms())
+
+
 class RealtimeConsumer(AsyncWebsocketConsumer):
     state: ConnectionState | None = None
     outbox: Outbox | None = None
     echo = True
     rollup_window_ms = 0
+    remain_present_for_ms = 0
     _closing = False
-    _renewal_requested_for: int | None = None
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch, without its database-connection check before every frame.
@@ -110,6 +123,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.codec = FrameCodec.for_format(params.get(PARAM_FORMAT))
         self.echo = params.get(PARAM_ECHO, "true").lower() != "false"
         self.rollup_window_ms = _rollup_window(params)
+        self.remain_present_for_ms = _remain_present_for(params)
         await self.accept()
         self.acks = AckQueue(self.send_frame)
         self.outbox = Outbox(
@@ -202,7 +216,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         def leave_presence() -> None:
             asyncio.get_running_loop().create_task(_leave_presence(connection_id))
 
-        state.schedule("presence_leave", conf.presence_leave_delay_ms(), leave_presence)
+        state.schedule("presence_leave", self.remain_present_for_ms, leave_presence)
         state.schedule("state_expiry", conf.connection_state_ttl_ms(), lambda: registry.discard(state))
 
     # -- outbound ------------------------------------------------------------------------------------
@@ -243,7 +257,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             F_CONNECTION_ID: state.connection_id,
             F_CONNECTION_KEY: state.connection_key,
             F_CONNECTION_DETAILS: {
-                CD_CLIENT_ID: state.client_id,
+                CD_CLIENT_ID: connection_details_client_id(state.credentials, state.client_id),
                 CD_CONNECTION_KEY: state.connection_key,
                 CD_CONNECTION_STATE_TTL: conf.connection_state_ttl_ms(),
                 CD_MAX_IDLE_INTERVAL: conf.max_idle_interval_ms(),
@@ -260,25 +274,30 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     # -- token lifetime (§12) ------------------------------------------------------------------------
 
     def _schedule_token_timers(self) -> None:
+        """DISCONNECTED 40142 at expiry, as Ably does; the SDK then renews and resumes the connection.
+
+        A long-lived token also gets an AUTH `token_renewal_lead_ms` before expiry, so the client can
+        renew without a drop. Short tokens get none: an AUTH is a renewal the client cannot decline,
+        and one holding only a token literal would fail (40171) while its token is still good.
+        """
         state = self.state
         expires = state.credentials.expires_ms
         if expires is None:
             return
         remaining = expires - now_ms()
         state.schedule("token_expiry", remaining, self._token_expired)
-        if expires == self._renewal_requested_for:
-            # The client re-authorised with a token expiring no later: asking again would only repeat.
-            state.cancel("token_renewal")
-            return
-        lead = min(conf.token_renewal_lead_ms(), remaining / 2)
-        state.schedule("token_renewal", remaining - lead, lambda: self._request_renewal(expires))
+        lead = conf.token_renewal_lead_ms()
+        if remaining > lead * 2:
+            state.schedule("token_renewal", remaining - lead, self._request_renewal)
 
-    def _request_renewal(self, expires: int) -> None:
-        self._renewal_requested_for = expires
+    def _request_renewal(self) -> None:
         self.send_frame({F_ACTION: Action.AUTH})
 
     def _token_expired(self) -> None:
-        error = AblyError(ErrorCode.TOKEN_EXPIRED, 401, "Token expired")
+        self.drop_for_token_error(AblyError(ErrorCode.TOKEN_EXPIRED, 401, "Token expired"))
+
+    def drop_for_token_error(self, error: AblyError) -> None:
+        """DISCONNECTED with a 4014x error, then close: the SDK fetches a new token and resumes."""
         self.send_frame({F_ACTION: Action.DISCONNECTED, F_ERROR: error.to_dict()})
         asyncio.get_running_loop().create_task(self._close_socket())
 
@@ -318,8 +337,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         elif action in ACK_REQUIRED_ACTIONS:
             await handle_ack_required(self, frame, action)
         elif action in (Action.ATTACH, Action.DETACH):
-            channel = read_channel(frame)
+            channel = frame.get(F_CHANNEL)
+            if not isinstance(channel, str):
+                read_channel(frame)  # no channel to fail: a connection error
             try:
+                check_channel_name(channel)
                 await (attach if action == Action.ATTACH else detach)(self, channel, frame)
             except AblyError as error:
                 await fail_channel(self, channel, error)
@@ -331,7 +353,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._close_socket()
         elif action == Action.DISCONNECT:
             await self._close_socket()
-        elif action != Action.ACTIVATE:
+        elif action in (Action.ACTIVATE, Action.SYNC):
+            # Nothing to do: a client SYNC is meaningless to the server, and Ably ignores it.
+            return
+        else:
             raise AblyError(ErrorCode.BAD_REQUEST, 400, f"Unexpected protocol action {action}")
 
     async def _fail(self, error: AblyError) -> None:

@@ -19,7 +19,10 @@ from broker import store
 from broker.channel_log import logs
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import hub
+from broker.operations import check_operation_client_id
+from broker.realtime.annotate import publish_annotations
 from broker.realtime.inbound import read_channel, read_messages, read_msg_serial, read_presence
+from broker.realtime.modes import require_mode
 from broker.realtime.presence import build_presence
 from broker.wire import (
     F_ACTION,
@@ -32,6 +35,7 @@ from broker.wire import (
     F_SERIALS,
     MUTATION_ACTIONS,
     Action,
+    Flag,
     MessageAction,
 )
 
@@ -79,6 +83,10 @@ async def handle_ack_required(conn: RealtimeConsumer, frame: dict, action: int) 
             await _presence(conn, frame, msg_serial)
             reply.set_result(_ack(msg_serial, None))
             return
+        if action == Action.ANNOTATION:
+            await publish_annotations(conn.state, frame)
+            reply.set_result(_ack(msg_serial, None))
+            return
         raise _unsupported(Action(action).name.lower())
     except AblyError as error:
         _set(reply, _nack(msg_serial, error))
@@ -106,6 +114,7 @@ def _settle(reply: asyncio.Future, msg_serial: int, stored: asyncio.Future) -> N
 def _queue_publish(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> asyncio.Future:
     state = conn.state
     channel = read_channel(frame)
+    require_mode(state, channel, Flag.PUBLISH)
     messages = read_messages(frame)
     actions = [m.get(F_ACTION) or MessageAction.CREATE for m in messages]
     if any(a in MUTATION_ACTIONS for a in actions):
@@ -134,6 +143,7 @@ def _mutation(conn: RealtimeConsumer, channel: str, messages: list[dict], action
             ErrorCode.INVALID_PARAMETER, 400, "An update, delete or append carries exactly one message"
         )
     message = messages[0]
+    check_operation_client_id(message, state.credentials, state.client_id)
     serial = message.get(F_SERIAL)
     if not serial:
         raise AblyError(
@@ -154,11 +164,16 @@ async def _presence(conn: RealtimeConsumer, frame: dict, msg_serial: int) -> Non
     state = conn.state
     channel = read_channel(frame)
     items = read_presence(frame)
+    require_mode(state, channel, Flag.PRESENCE)
     if not state.credentials.capability.allows(channel, "presence"):
         raise AblyError(
             ErrorCode.CAPABILITY_DENIED, 401, "Unable to perform channel operation (permission denied)"
         )
     presence = build_presence(
-        items, connection_id=state.connection_id, msg_serial=msg_serial, client_id=state.client_id
+        items,
+        connection_id=state.connection_id,
+        msg_serial=msg_serial,
+        client_id=state.client_id,
+        may_assume_any_client_id=state.credentials.may_assume_any_client_id,
     )
     await hub.broadcast_presence(channel, presence)

@@ -10,6 +10,7 @@ deployments; a failed lookup is answered with a fresh connection and 80008, as A
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,13 +18,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import AblyError, ErrorCode
-from broker.wire import CONNECTION_KEY_SEPARATOR
+from broker.wire import CONNECTION_KEY_SEPARATOR, Flag
 
 if TYPE_CHECKING:
     from broker.auth import Credentials
     from broker.realtime.attachment import Attachment
 
 _OUTCOME_LIMIT = 2000
+
+
+_KEY_PART = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _is_well_formed_key(connection_key: str) -> bool:
+    """Whether a key could be one of ours ("<connectionId>!<secret>"): if not, 80018 rather than 80008."""
+    connection_id, separator, secret = connection_key.partition(CONNECTION_KEY_SEPARATOR)
+    return bool(separator) and all(_KEY_PART.fullmatch(part) for part in (connection_id, secret))
 
 
 def _new_connection_id() -> str:
@@ -90,7 +100,7 @@ class ConnectionRegistry:
 
     def find(self, connection_key: str, client_id: str | None) -> ConnectionState:
         """The resumable state for a `resume`/`recover` key, or AblyError 80018 (malformed) / 80008."""
-        if CONNECTION_KEY_SEPARATOR not in connection_key:
+        if not _is_well_formed_key(connection_key):
             raise AblyError(ErrorCode.INVALID_CONNECTION_KEY, 400, "Invalid connection key")
         state = self._by_key.get(connection_key)
         if state is None:
@@ -102,6 +112,23 @@ class ConnectionRegistry:
                 ErrorCode.CONNECTION_NOT_RESUMABLE, 400, "Unable to recover connection (clientId mismatch)"
             )
         return state
+
+    def get(self, connection_key: str) -> ConnectionState | None:
+        """The live or resumable state for a connectionKey, without resume's clientId rules."""
+        return self._by_key.get(connection_key)
+
+    def live_states(self) -> list[ConnectionState]:
+        """Every connection that currently has a socket (a snapshot)."""
+        return [state for state in list(self._by_key.values()) if state.transport is not None]
+
+    def attached_modes(self, channel: str) -> list[Flag]:
+        """The granted modes of every live attachment to `channel` (a snapshot, safe off the loop)."""
+        modes = []
+        for state in list(self._by_key.values()):
+            attachment = state.attachments.get(channel)
+            if state.transport is not None and attachment is not None and attachment.live:
+                modes.append(attachment.modes)
+        return modes
 
     def discard(self, state: ConnectionState) -> None:
         state.cancel_all()

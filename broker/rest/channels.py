@@ -14,10 +14,13 @@ from django.http import HttpRequest, HttpResponse
 
 from broker import store
 from broker.channel_log import logs
+from broker.channel_names import check_channel_name
 from broker.errors import AblyError, ErrorCode
+from broker.operations import check_operation_client_id
 from broker.rest.endpoint import ably_endpoint
+from broker.rest.on_behalf import publisher_for
 from broker.rest.pagination import CURSOR_PARAM, link_header
-from broker.rest.requests import authenticate, raw_path_segment, require
+from broker.rest.requests import Caller, authenticate, raw_path_segment, require
 from broker.rest.wire import canonical_message, is_msgpack_request, read_body, respond
 from broker.store.batch import Op, Outcome
 from broker.wire import F_ACTION, F_ID, MessageAction
@@ -99,15 +102,30 @@ def _write(channel: str, op: Op) -> list[str | None]:
     return outcome
 
 
-def _publish(request: HttpRequest, channel: str) -> HttpResponse:
-    caller = authenticate(request)
-    messages = _with_ids(_inbound_messages(request, read_body(request)))
+def publish_messages(channel: str, messages: list, caller: Caller) -> dict:
+    """Store and deliver one channel's publish; the success result (shared with batch publish)."""
+    publisher, messages = publisher_for(messages, caller)
+    messages = _with_ids(messages)
     op = store.prepare_publish(
-        channel, messages, credentials=caller.credentials, client_id=caller.client_id, connection_id=None
+        channel,
+        messages,
+        credentials=caller.credentials,
+        client_id=publisher.client_id,
+        connection_id=publisher.connection_id,
     )
     serials = _write(channel, op)
     first_id = messages[0][F_ID]
-    body = {"channel": channel, "messageId": first_id.rsplit(":", 1)[0], "serials": serials}
+    return {"channel": channel, "messageId": first_id.rsplit(":", 1)[0], "serials": serials}
+
+
+def inbound_messages(request: HttpRequest, body: Any) -> list:
+    """A message or message list from a request body, with JSON's base64 data turned back into bytes."""
+    return _inbound_messages(request, body)
+
+
+def _publish(request: HttpRequest, channel: str) -> HttpResponse:
+    caller = authenticate(request)
+    body = publish_messages(channel, _inbound_messages(request, read_body(request)), caller)
     return respond(request, body, status=STATUS_CREATED)
 
 
@@ -134,7 +152,7 @@ def _history(request: HttpRequest, channel: str) -> HttpResponse:
 
 @ably_endpoint("GET", "POST")
 def channel_messages(request: HttpRequest) -> HttpResponse:
-    channel = raw_path_segment(request, CHANNEL_SEGMENT)
+    channel = check_channel_name(raw_path_segment(request, CHANNEL_SEGMENT))
     if request.method == "POST":
         return _publish(request, channel)
     return _history(request, channel)
@@ -149,6 +167,7 @@ def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
     action = message.get(F_ACTION)
     if action not in (MessageAction.UPDATE, MessageAction.DELETE, MessageAction.APPEND):
         raise _bad_param("action", "a PATCH must be an update (1), delete (2) or append (5)")
+    check_operation_client_id(message, caller.credentials, caller.client_id)
     op = store.prepare_mutation(
         channel,
         serial,
@@ -164,7 +183,7 @@ def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
 
 @ably_endpoint("GET", "PATCH")
 def channel_message(request: HttpRequest) -> HttpResponse:
-    channel = raw_path_segment(request, CHANNEL_SEGMENT)
+    channel = check_channel_name(raw_path_segment(request, CHANNEL_SEGMENT))
     serial = raw_path_segment(request, SERIAL_SEGMENT)
     if request.method == "PATCH":
         return _mutate(request, channel, serial)
@@ -174,7 +193,7 @@ def channel_message(request: HttpRequest) -> HttpResponse:
 
 @ably_endpoint("GET")
 def message_versions(request: HttpRequest) -> HttpResponse:
-    channel = raw_path_segment(request, CHANNEL_SEGMENT)
+    channel = check_channel_name(raw_path_segment(request, CHANNEL_SEGMENT))
     serial = raw_path_segment(request, SERIAL_SEGMENT)
     require(authenticate(request), channel, "history")
     page = store.versions(

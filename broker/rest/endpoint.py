@@ -21,7 +21,8 @@ from broker.rest.wire import respond_error
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
+ALLOWED_METHODS = "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS"
+GET, HEAD = "GET", "HEAD"
 DEFAULT_ALLOWED_HEADERS = "authorization, content-type, accept, x-ably-version, ably-agent, x-ably-clientid"
 EXPOSED_HEADERS = "Link, X-Ably-ErrorCode, X-Ably-ErrorMessage, X-Ably-Serverid"
 PREFLIGHT_MAX_AGE_SECONDS = "86400"
@@ -29,7 +30,7 @@ PREFLIGHT_MAX_AGE_SECONDS = "86400"
 View = Callable[..., HttpResponse]
 
 
-def _add_cors_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def add_cors_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     origin = request.headers.get("Origin")
     if origin:
         response["Access-Control-Allow-Origin"] = origin
@@ -50,14 +51,17 @@ def _preflight(request: HttpRequest) -> HttpResponse:
 
 
 def ably_endpoint(*methods: str) -> Callable[[View], View]:
-    """Wrap a view so it answers only `methods` (405 otherwise) and renders AblyError the Ably way."""
-    allowed = frozenset(methods)
+    """Wrap a view so it answers only `methods` (405 otherwise) and renders AblyError the Ably way.
+
+    HEAD is answered wherever GET is, as by any HTTP server: the GET's status and headers, no body.
+    """
+    allowed = frozenset(methods) | ({HEAD} if GET in methods else frozenset())
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method == "OPTIONS":
-                return _add_cors_headers(request, _preflight(request))
+                return add_cors_headers(request, _preflight(request))
             try:
                 if request.method not in allowed:
                     raise AblyError(ErrorCode.METHOD_NOT_ALLOWED, 405, f"Method {request.method} not allowed")
@@ -67,7 +71,10 @@ def ably_endpoint(*methods: str) -> Callable[[View], View]:
             except Exception:
                 logger.exception("Broker REST request failed: %s %s", request.method, request.path)
                 response = respond_error(request, AblyError(ErrorCode.INTERNAL, 500, "Internal broker error"))
-            return _add_cors_headers(request, response)
+            if request.method == HEAD:
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
+            return add_cors_headers(request, response)
 
         return login_not_required(csrf_exempt(wrapper))
 

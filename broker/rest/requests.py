@@ -46,15 +46,20 @@ def require(caller: Caller, channel: str, operation: str) -> None:
         )
 
 
+def raw_path_segments(request: HttpRequest) -> list[str]:
+    """The path's segments as the server received them, still percent-encoded."""
+    raw = request.scope.get("raw_path") if hasattr(request, "scope") else None
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else request.get_full_path()
+    return path.split("?", 1)[0].lstrip("/").split("/")
+
+
 def raw_path_segment(request: HttpRequest, position: int) -> str:
     """One path segment, decoded the way both SDKs encode it (unquote-plus: "+" is a space).
 
     Django has already percent-decoded `request.path` (turning %2F into "/" and leaving "+"), so the
     segments are taken from the raw path the server received.
     """
-    raw = request.scope.get("raw_path") if hasattr(request, "scope") else None
-    path = raw.decode("latin-1") if isinstance(raw, bytes) else request.get_full_path()
-    segments = path.split("?", 1)[0].lstrip("/").split("/")
+    segments = raw_path_segments(request)
     try:
         return unquote_plus(segments[position], errors="strict")
     except (IndexError, UnicodeDecodeError):

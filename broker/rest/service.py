@@ -24,5 +24,5 @@ def internet_up(request: HttpRequest) -> HttpResponse:
 
 @ably_endpoint("GET", "POST", "PATCH", "PUT", "DELETE")
 def unsupported(request: HttpRequest) -> HttpResponse:
-    """Ably paths this broker does not serve (presence, stats, push...): an Ably error, not an HTML page."""
+    """Ably paths this broker does not serve (push, unknown resources): an Ably error, not an HTML page."""
     raise AblyError(ErrorCode.NOT_FOUND, 404, f"{request.path} is not supported by this broker")

@@ -121,7 +121,8 @@ def version_of(operation: Any, *, serial: str, client_id: str | None, timestamp:
         {
             F_SERIAL: serial,
             F_TIMESTAMP: timestamp,
-            F_CLIENT_ID: client_id,
+            F_CLIENT_ID: operation.get(F_CLIENT_ID)
+            or client_id,  # declared by the operation (checked before)
             F_DESCRIPTION: description,
             F_METADATA: metadata,
         }

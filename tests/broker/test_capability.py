@@ -56,4 +56,4 @@ def test_disjoint_capabilities_are_detected():
 def test_malformed_capabilities_are_a_clear_parameter_error(text):
     with pytest.raises(AblyError) as raised:
         Capability.parse(text)
-    assert raised.value.code == ErrorCode.INVALID_PARAMETER
+    assert raised.value.code == ErrorCode.BAD_REQUEST

@@ -100,7 +100,13 @@ def test_recover_with_a_recovery_key_keeps_the_connection(live_broker):
 def test_token_renewal_and_expiry(live_broker):
     result = only(scenario(live_broker, "realtime_token.mjs", ttl=4000), "result")
     assert result["renewals"] >= 3 and result["sameConnection"]
-    assert "disconnected" not in [s["state"] for s in result["renewingStates"]]
+    drops = [s for s in result["renewingStates"] if s["state"] == "disconnected"]
+    assert drops and all(s["code"] == 40142 for s in drops)
+    assert "failed" not in [s["state"] for s in result["renewingStates"]]
+    literal = [s for s in result["literalStates"] if s["state"] in ("disconnected", "failed")]
+    # A token literal keeps its connection until the token expires, then fails: it cannot renew.
+    assert [(s["state"], s["code"]) for s in literal] == [("disconnected", 40142), ("failed", 40171)]
+    assert literal[0]["after"] >= 4000 - 500
     assert result["received"] == ["still here"]
     first_drop = next(s for s in result["expiringStates"] if s["state"] == "disconnected")
     assert first_drop["code"] == 40142 and first_drop["statusCode"] == 401

@@ -22,6 +22,7 @@ from tests.broker.realtime_helpers import (
     token_callback,
 )
 from tests.support.ably_clients import rest_client
+from tests.support.live_server import run_live_server
 
 PRESENCE_LEAVE, PRESENCE_UPDATE = 3, 4
 
@@ -196,7 +197,9 @@ async def test_resume_after_a_dropped_socket_loses_and_doubles_nothing(live_brok
             await client.close()
 
 
-async def test_token_is_renewed_before_expiry_on_the_same_connection(live_broker, binary):
+async def test_short_token_expiry_disconnects_with_40142_and_the_sdk_resumes_with_a_new_token(
+    live_broker, binary
+):
     channel = fresh_channel()
     callback = token_callback(live_broker, ttl=3000)
     client = await connect(live_broker, binary, auth_callback=callback)
@@ -204,17 +207,34 @@ async def test_token_is_renewed_before_expiry_on_the_same_connection(live_broker
         first = connection_id(client)
         got = Collector()
         await client.channels.get(channel).subscribe(got.add)
-        renewals = Collector()
-        client.connection.on("update", renewals.add)
-        # A third token is only needed once the first one has expired: the connection outlived it.
-        await renewals.count(2)
-        assert callback.calls >= 3
+        drops, reconnects = Collector(), Collector()
+        client.connection.on("disconnected", drops.add)
+        client.connection.on("connected", reconnects.add)
+        await reconnects.count(1)
+        assert [(d.reason.code, d.reason.status_code) for d in drops.items] == [(40142, 401)]
+        assert callback.calls == 2
         await client.channels.get(channel).publish("after", "renewal")
         await got.until(lambda items: [m.name for m in items] == ["after"], "the publish after renewal")
         assert connection_id(client) == first
-        assert client.connection.state == "connected"
     finally:
         await client.close()
+
+
+async def test_long_token_is_renewed_by_server_auth_on_the_same_connection(binary):
+    with run_live_server(extra_env={"BROKER_TOKEN_RENEWAL_LEAD_MS": "1500"}) as server:
+        callback = token_callback(server, ttl=4000)
+        client = await connect(server, binary, auth_callback=callback)
+        try:
+            first = connection_id(client)
+            renewals, drops = Collector(), Collector()
+            client.connection.on("update", renewals.add)
+            client.connection.on("disconnected", drops.add)
+            # AUTH 1.5 s before each expiry: two renewals mean the connection outlived its first token.
+            await renewals.count(2)
+            assert callback.calls >= 3 and drops.items == []
+            assert connection_id(client) == first and client.connection.state == "connected"
+        finally:
+            await client.close()
 
 
 async def test_expiry_without_renewal_disconnects_with_40142(live_broker, binary):

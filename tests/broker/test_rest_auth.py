@@ -207,9 +207,9 @@ async def test_a_jwt_with_a_bad_signature_is_refused(live_broker):
     ("headers", "code", "status"),
     [
         ({}, 40101, 401),
-        ({"Authorization": "Basic !!!"}, 40005, 400),
-        ({"Authorization": "Basic " + base64.b64encode(b"nokey").decode()}, 40005, 400),
-        ({"Authorization": "Bearer " + base64.b64encode(b"test.unknown").decode()}, 40143, 401),
+        ({"Authorization": "Basic !!!"}, 40101, 401),
+        ({"Authorization": "Basic " + base64.b64encode(b"nokey").decode()}, 40101, 401),
+        ({"Authorization": "Bearer " + base64.b64encode(b"test.unknown").decode()}, 40101, 401),
         ({"Authorization": "Digest abc"}, 40005, 400),
     ],
 )

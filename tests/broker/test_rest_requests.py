@@ -87,8 +87,8 @@ async def test_the_browser_envelope_carries_status_headers_and_links(live_broker
     assert 'rel="next"' in envelope["headers"]["link"] and "envelope" not in envelope["headers"]["link"]
     error_envelope = denied.json()
     assert error_envelope["statusCode"] == 401
-    assert error_envelope["headers"]["x-ably-errorcode"] == "40143"
-    assert error_envelope["response"]["error"]["code"] == 40143
+    assert error_envelope["headers"]["x-ably-errorcode"] == "40101"
+    assert error_envelope["response"]["error"]["code"] == 40101
 
 
 async def test_cors_preflight_and_responses_name_the_origin(live_broker):
@@ -177,7 +177,7 @@ async def test_channel_names_are_decoded_exactly_as_the_sdk_encoded_them(live_br
     assert [m.data for m in history.items] == [name]
 
 
-@pytest.mark.parametrize("path", ["/channels/x/presence", "/channels/x", "/stats", "/keys/x"])
+@pytest.mark.parametrize("path", ["/push/deviceRegistrations", "/channels/x/zzz", "/stats/x", "/keys/x"])
 async def test_unsupported_ably_paths_get_an_ably_error_not_a_page(live_broker, path):
     response = await _request(live_broker, "GET", path)
     assert response.status_code == 404

@@ -40,3 +40,9 @@ async def test_it_serves_nothing_but_the_broker(standalone_broker):
         login = await http.get(standalone_broker.url("/accounts/login/"))
         admin = await http.get(standalone_broker.url("/admin/"))
     assert login.status_code == 404 and admin.status_code == 404
+
+
+async def test_every_unknown_path_is_ably_json_40400(standalone_broker):
+    async with httpx.AsyncClient() as http:
+        response = await http.get(standalone_broker.url("/no-such-thing"))
+    assert response.status_code == 404 and response.json()["error"]["code"] == 40400

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from ably import AblyException
 
-from tests.support.ably_clients import rest_client
+from tests.support.ably_clients import basic_auth, rest_client
 from tests.support.live_server import run_live_server
 
 pytestmark = pytest.mark.live
@@ -42,6 +42,50 @@ async def test_a_sandbox_app_comes_with_working_keys(live_broker):
     assert outside.value.code == 40160
 
 
+async def test_the_app_has_the_public_sandbox_shape(live_broker):
+    spec = {**TEST_APP_SETUP, "namespaces": [{"id": "persisted", "persisted": True}, {"id": "pushenabled"}]}
+    app = (await _create_app(live_broker, spec)).json()
+    assert app["id"] == app["appId"] and app["accountId"] and app["status"] == "enabled"
+    assert [ns["id"] for ns in app["namespaces"]] == ["persisted", "pushenabled"]
+    assert app["namespaces"][0]["persisted"] is True and app["namespaces"][1]["persisted"] is False
+    assert all({"created", "modified", "pushEnabled"} <= ns.keys() for ns in app["namespaces"])
+    assert app["channels"] == []
+    for key in app["keys"]:
+        assert {
+            "id",
+            "value",
+            "keyName",
+            "keySecret",
+            "keyStr",
+            "capability",
+            "expires",
+            "privileged",
+            "revocableTokens",
+            "status",
+            "created",
+            "modified",
+        } <= key.keys()
+        assert key["keyName"] == f"{app['appId']}.{key['id']}" and key["value"] == key["keySecret"]
+    assert app["keys"][1]["capability"] == TEST_APP_SETUP["keys"][1]["capability"]
+
+
+async def test_deleting_an_app_with_basic_auth_as_sdk_harnesses_do(live_broker):
+    app = (await _create_app(live_broker, {"keys": [{}]})).json()
+    other = (await _create_app(live_broker, {"keys": [{}]})).json()
+    key = app["keys"][0]["keyStr"]
+    async with httpx.AsyncClient() as http:
+        foreign = await http.delete(
+            live_broker.url(f"/apps/{app['appId']}"), headers=basic_auth(other["keys"][0]["keyStr"])
+        )
+        deleted = await http.delete(live_broker.url(f"/apps/{app['appId']}"), headers=basic_auth(key))
+    assert foreign.status_code == 403
+    assert deleted.status_code == 204
+    async with rest_client(live_broker, key=key) as rest:
+        with pytest.raises(AblyException) as revoked:
+            await rest.auth.request_token()
+    assert revoked.value.code == 40101
+
+
 async def test_deleting_an_app_revokes_its_keys(live_broker):
     app = (await _create_app(live_broker, {"keys": [{}]})).json()
     key = app["keys"][0]["keyStr"]
@@ -65,7 +109,7 @@ async def test_deleting_an_app_revokes_its_keys(live_broker):
 async def test_bad_app_specs_are_refused(live_broker, body):
     response = await _create_app(live_broker, body)
     assert response.status_code == 400
-    assert response.headers["X-Ably-ErrorCode"] in ("40001", "40003")
+    assert response.headers["X-Ably-ErrorCode"] in ("40000", "40001")
 
 
 async def test_the_sandbox_is_off_unless_enabled():

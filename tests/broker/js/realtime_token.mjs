@@ -1,5 +1,6 @@
-// Token renewal while connected (server AUTH -> client re-auths -> CONNECTED) and expiry without renewal
-// (DISCONNECTED 40142), with ably-js using an authCallback that returns signed TokenRequests.
+// Token expiry as Ably handles it: DISCONNECTED 40142 at expiry, then the SDK renews and resumes the same
+// connection (authCallback returning signed TokenRequests); a callback that keeps handing back the expired
+// token sees 40142; a token literal (no way to renew) stays connected until expiry, then fails with 40171.
 import { cfg, connected, emit, errorFields, realtime, rest, run, waiter } from './realtime_lib.mjs';
 
 const signer = rest();
@@ -36,8 +37,18 @@ run(async () => {
     firstDisconnect.poke();
   });
   const renewingStates = [];
-  renewing.connection.on((change) => renewingStates.push({ state: change.current, event: change.event }));
-  await Promise.all([renewing, expiring].map((client) => connected(client)));
+  renewing.connection.on((change) =>
+    renewingStates.push({ state: change.current, event: change.event, ...errorFields(change.reason) }),
+  );
+  const literal = realtime({ token: (await signer.auth.requestToken({ ttl: cfg.ttl })).token, key: undefined });
+  const literalStates = [];
+  const literalFailed = waiter(() => literalStates.some((s) => s.state === 'failed'), 'literal failed', 30000);
+  literal.connection.on((change) => {
+    literalStates.push({ state: change.current, at: Date.now(), ...errorFields(change.reason) });
+    literalFailed.poke();
+  });
+  const literalStart = Date.now();
+  await Promise.all([renewing, expiring, literal].map((client) => connected(client)));
   const connectionId = renewing.connection.id;
 
   // The third token can only be needed after the first one has expired: the connection outlived it.
@@ -53,7 +64,10 @@ run(async () => {
   await channel.publish('after-renewal', 'still here');
   await got.done;
   await firstDisconnect.done;
+  await literalFailed.done;
+  literal.close();
   emit('result', {
+    literalStates: literalStates.map((s) => ({ ...s, after: s.at - literalStart })),
     renewals,
     sameConnection: renewing.connection.id === connectionId,
     renewingStates,
