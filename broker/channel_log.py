@@ -178,6 +178,20 @@ class ChannelLogs:
             while len(self._idle) > conf.cached_channels():
                 self._idle.pop(next(iter(self._idle)))
 
+    async def drained(self) -> None:
+        """Wait until every write accepted so far is stored (and its outcome known)."""
+        while True:
+            busy = [log for log in self._logs.values() if not log.idle or log._pending]
+            if not busy and self._writer is None:
+                return
+            futures = [p.future for channel_log in busy for p in channel_log._pending]
+            if self._writer is not None:
+                futures.append(asyncio.shield(self._writer))
+            if futures:
+                await asyncio.wait(futures)
+            else:
+                await asyncio.sleep(0.01)
+
     def reset(self) -> None:
         """Forget every cached channel state (tests; after the database was changed underneath)."""
         self._idle.clear()

@@ -47,6 +47,12 @@ class AckQueue:
         finally:
             self._task = None
 
+    async def flushed(self) -> None:
+        """Wait until every reply queued so far has been handed to the socket."""
+        while self._waiting:
+            await asyncio.wait([asyncio.shield(self._waiting[-1])])
+            await asyncio.sleep(0)
+
     def stop(self) -> None:
         """The socket is gone: a resumed transport answers retransmissions from the connection state."""
         if self._task is not None:

@@ -15,6 +15,7 @@ connections never notice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from urllib.parse import parse_qs
 
@@ -23,6 +24,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from broker import conf as broker_conf
+from broker import shutdown
 from broker.auth import authenticate_realtime, resolve_client_id
 from broker.auth.credentials import connection_details_client_id
 from broker.channel_names import check_channel_name
@@ -33,10 +35,10 @@ from broker.realtime import conf
 from broker.realtime.acks import AckQueue
 from broker.realtime.attach import attach, detach, fail_channel, recheck_capabilities, suspend_attachments
 from broker.realtime.codec import FrameCodec
-from broker.realtime.inbound import read_access_token, read_action, read_channel
+from broker.realtime.inbound import read_access_token, read_action, read_channel, read_msg_serial
 from broker.realtime.outbox import Outbox
 from broker.realtime.presence import roster, synthesized_leaves
-from broker.realtime.publish import handle_ack_required
+from broker.realtime.publish import handle_ack_required, nack
 from broker.realtime.registry import ConnectionState, registry
 from broker.wire import (
     ACK_REQUIRED_ACTIONS,
@@ -71,6 +73,7 @@ log = logging.getLogger(__name__)
 
 _MAX_ROLLUP_WINDOW_MS = 500
 _CLOSE_FLUSH_TIMEOUT_S = 5
+_LEAVE_GRACE_S = 2.0
 _TOKEN_TIMERS = ("token_renewal", "token_expiry")
 
 
@@ -103,6 +106,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     rollup_window_ms = 0
     remain_present_for_ms = 0
     _closing = False
+    _stopped_reading = False
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch, without its database-connection check before every frame.
@@ -124,6 +128,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.echo = params.get(PARAM_ECHO, "true").lower() != "false"
         self.rollup_window_ms = _rollup_window(params)
         self.remain_present_for_ms = _remain_present_for(params)
+        shutdown.install_once()
+        self._client_gone = asyncio.Event()
         await self.accept()
         self.acks = AckQueue(self.send_frame)
         self.outbox = Outbox(
@@ -193,6 +199,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         asyncio.get_running_loop().create_task(self.close())
 
     async def disconnect(self, code: int) -> None:
+        self._client_gone.set()
         if self.outbox is not None:
             self.outbox.stop()
             self.acks.stop()
@@ -243,6 +250,39 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             except TimeoutError:
                 log.info("close: outbound frames not flushed in time")
         await self.close()
+
+    def stop_reading(self) -> None:
+        """The server is going down: frames from now on are not taken (the client will resend them)."""
+        self._stopped_reading = True
+
+    def _refuse_while_leaving(self, text_data: str | None, bytes_data: bytes | None) -> None:
+        """A publish that arrives while the server stops gets a NACK, never silence."""
+        try:
+            frame = self.codec.decode(text=text_data, data=bytes_data)
+            action = read_action(frame)
+            if action not in ACK_REQUIRED_ACTIONS:
+                return
+            msg_serial = read_msg_serial(frame)
+        except AblyError:
+            return
+        error = AblyError(ErrorCode.CONNECTION_DISCONNECTED, 503, "Server shutting down; publish again")
+        reply = asyncio.get_running_loop().create_future()
+        reply.set_result(nack(msg_serial, error))
+        self.acks.push(reply)
+
+    async def leave(self, error: AblyError) -> None:
+        """Tell the client to reconnect elsewhere (DISCONNECTED) once its ACKs are out, then close.
+
+        Publishes still in flight towards us are NACKed until the client drops the socket (or a short
+        grace passes): an SDK that does not requeue its pending messages on DISCONNECTED (ably-python)
+        would otherwise wait for their ACKs forever.
+        """
+        await self.acks.flushed()
+        self.send_frame({F_ACTION: Action.DISCONNECTED, F_ERROR: error.to_dict()})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._client_gone.wait(), _LEAVE_GRACE_S)
+        await self.acks.flushed()
+        await self._close_socket()
 
     def _drop_transport(self) -> None:
         self._closing = True
@@ -317,6 +357,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.state is None or self._closing:
+            return
+        if self._stopped_reading:
+            self._refuse_while_leaving(text_data, bytes_data)
             return
         size = len(bytes_data) if bytes_data is not None else len((text_data or "").encode("utf-8"))
         try:

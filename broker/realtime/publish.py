@@ -53,7 +53,7 @@ def _ack(msg_serial: int, serials: list[str | None] | None) -> dict:
     return frame
 
 
-def _nack(msg_serial: int, error: AblyError) -> dict:
+def nack(msg_serial: int, error: AblyError) -> dict:
     return {F_ACTION: Action.NACK, F_MSG_SERIAL: msg_serial, F_COUNT: 1, F_ERROR: error.to_dict()}
 
 
@@ -63,7 +63,7 @@ def _unsupported(what: str) -> AblyError:
 
 def _reply_for(msg_serial: int, outcome: Outcome) -> dict:
     if isinstance(outcome, AblyError):
-        return _nack(msg_serial, outcome)
+        return nack(msg_serial, outcome)
     return _ack(msg_serial, outcome)
 
 
@@ -89,14 +89,14 @@ async def handle_ack_required(conn: RealtimeConsumer, frame: dict, action: int) 
             return
         raise _unsupported(Action(action).name.lower())
     except AblyError as error:
-        _set(reply, _nack(msg_serial, error))
+        _set(reply, nack(msg_serial, error))
     except Exception:
         log.exception("publish failed on connection %s", conn.state.connection_id)
-        _set(reply, _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Internal error")))
+        _set(reply, nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Internal error")))
     finally:
         if not reply.done() and action != Action.MESSAGE:
             # Cancelled mid-way: whoever waits on this msgSerial gets a NACK, not a hang.
-            _set(reply, _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted")))
+            _set(reply, nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted")))
 
 
 def _set(reply: asyncio.Future, frame: dict) -> None:
@@ -106,7 +106,7 @@ def _set(reply: asyncio.Future, frame: dict) -> None:
 
 def _settle(reply: asyncio.Future, msg_serial: int, stored: asyncio.Future) -> None:
     if stored.cancelled():
-        _set(reply, _nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted")))
+        _set(reply, nack(msg_serial, AblyError(ErrorCode.INTERNAL, 500, "Publish interrupted")))
     else:
         _set(reply, _reply_for(msg_serial, stored.result()))
 

@@ -125,7 +125,7 @@ def run_live_server(
         )
         port = port or _free_port()
         env = _server_env(data_dir, api_key, extra_env or {})
-        log_path = data_dir / "server.log"
+        log_path = data_dir / f"server-{port}.log"
         server = LiveServer(port=port, api_key=api_key, data_dir=data_dir, log_path=log_path)
         subprocess.run(
             [str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"],
