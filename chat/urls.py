@@ -7,6 +7,7 @@ app_name = "chat"
 urlpatterns = [
     path("", pages.home, name="home"),
     path("c/new", pages.new_conversation, name="new"),
+    path("search", pages.search_page, name="search"),
     path("c/<uuid:conversation_id>/", pages.conversation_page, name="conversation"),
     path("c/<uuid:conversation_id>/title", pages.title, name="title"),
     path("c/<uuid:conversation_id>/rename", pages.rename, name="rename"),

@@ -121,6 +121,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Browser libraries installed from npm by the setup step; never copied into git.
     ("vendor/ably", NODE_MODULES / "ably" / "build"),
+    # Live markdown in the browser (static/chat/markdown.js): self-contained ES module builds.
+    ("vendor/markdown-it", NODE_MODULES / "markdown-it" / "dist" / "browser"),
+    ("vendor/dompurify", NODE_MODULES / "dompurify" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

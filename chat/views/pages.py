@@ -11,12 +11,20 @@ from django_htmx.http import HttpResponseClientRedirect
 from chat import conversations
 from chat.access import get_conversation_for
 from chat.forms import RenameConversationForm
+from chat.search import search_conversations
 from chat.transcript import transcript_for
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/home.html")
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    results = search_conversations(request.user, query) if query else []
+    return render(request, "chat/search.html", {"search_query": query, "results": results})
 
 
 @require_POST

@@ -1,9 +1,11 @@
 // The conversation page: binds a ChatSession (session.js) to the DOM.
 //
-// Live answers are drawn as plain text from channel events; when a run ends, the server-rendered final
-// message (sanitised markdown) is fetched and swapped in with htmx, so a streamed answer and a reloaded page
-// look the same. Elements the server rendered as final are never touched by channel events.
+// Live answers are drawn as sanitised markdown from channel events (markdown.js, throttled by live_render.js);
+// when a run ends, the server-rendered final message is fetched and swapped in with htmx, which changes only
+// code highlighting, so a streamed answer and a reloaded page look the same. Elements the server rendered as
+// final are never touched by channel events.
 
+import { LiveRenderer } from 'chat/live_render';
 import { ChatSession, RUN_ACTIVE, RUN_PENDING } from 'chat/session';
 
 const config = JSON.parse(document.getElementById('chat-session-config').textContent);
@@ -28,6 +30,7 @@ const COPIED_LABEL_MS = 2000;
 const UNUSABLE_STATES = new Set(['suspended', 'failed', 'closed', 'closing']);
 
 const session = new ChatSession(config);
+const renderer = new LiveRenderer(() => contentChanged());
 let ready = false;
 let sending = false;
 let everConnected = false;
@@ -102,7 +105,7 @@ function buildMessage(role) {
   state.className = 'run-state';
   meta.append(label, clockTime(), state);
   const body = document.createElement('div');
-  body.className = 'message-body prose streaming-text';
+  body.className = 'message-body prose';
   if (role === 'assistant') body.setAttribute('aria-live', 'polite');
   article.append(meta, body);
   return article;
@@ -125,7 +128,7 @@ function showInput({ codecMessageId, text, own }) {
   element.dataset.codecMessageId = codecMessageId;
   element.dataset.status = 'complete';
   element.querySelector('.role').textContent = own ? 'You' : 'User';
-  element.querySelector('.message-body').textContent = text;
+  renderer.renderNow(element.querySelector('.message-body'), text);
   place(element);
 }
 
@@ -182,7 +185,7 @@ function stopButtonOf(element) {
 function drawOpen(element, run) {
   const waiting = run.status === RUN_PENDING || !run.text;
   setBadge(element, 'streaming', waiting ? 'waiting for the agent…' : 'streaming…');
-  if (run.text) element.querySelector('.message-body').textContent = run.text;
+  if (run.text) renderer.schedule(element.querySelector('.message-body'), run.text);
   stopButtonOf(element);
 }
 
@@ -191,6 +194,8 @@ function drawEnded(element, run) {
   element.classList.add(`status-${run.status}`);
   element.dataset.status = run.status;
   element.querySelector('.stop-run')?.remove();
+  // The last tokens are drawn at once, not on the next frame: the final swap compares against this.
+  if (run.text) renderer.renderNow(element.querySelector('.message-body'), run.text);
   if (run.status === 'error') {
     setBadge(element, 'error', `error: ${run.error?.message ?? 'the agent failed'}`);
   } else if (run.status === 'cancelled') {
@@ -224,9 +229,8 @@ function showOutput({ codecMessageId, runId, text, inputCodecMessageId }) {
   };
   const element = ensureAnswer({ ...run, answerCodecMessageId: codecMessageId });
   if (!element) return;
-  element.querySelector('.message-body').textContent = text;
+  renderer.schedule(element.querySelector('.message-body'), text);
   if (run.status === RUN_ACTIVE && text) setBadge(element, 'streaming', 'streaming…');
-  contentChanged();
 }
 
 function fragmentUrl(run) {
