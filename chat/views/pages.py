@@ -14,6 +14,9 @@ from chat.forms import RenameConversationForm
 from chat.search import search_conversations
 from chat.transcript import transcript_for
 
+# The first question typed on the home page waits here until its conversation page sends it.
+FIRST_MESSAGE_SESSION_KEY = "chat:first-message:{}"
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -30,6 +33,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def new_conversation(request: HttpRequest) -> HttpResponse:
     conversation = conversations.start_conversation(request.user)
+    first_message = request.POST.get("text", "").strip()
+    if first_message:
+        request.session[FIRST_MESSAGE_SESSION_KEY.format(conversation.id)] = first_message
     if request.htmx:
         return HttpResponseClientRedirect(conversation.get_absolute_url())
     return redirect(conversation)
@@ -38,7 +44,12 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 @require_GET
 def conversation_page(request: HttpRequest, conversation_id) -> HttpResponse:
     conversation = get_conversation_for(request.user, conversation_id)
-    context = {"conversation": conversation, "transcript": transcript_for(conversation)}
+    context = {
+        "conversation": conversation,
+        "transcript": transcript_for(conversation),
+        # Popped: a reload must not send it twice.
+        "first_message": request.session.pop(FIRST_MESSAGE_SESSION_KEY.format(conversation.id), ""),
+    }
     return render(request, "chat/conversation.html", context)
 
 

@@ -9,9 +9,14 @@ from tests.browser.conftest import screenshot, send, wait_connected, wait_run
 
 WIDTHS = [375, 768, 1024, 1440]
 LONG_LINE = "x = " + " + ".join(f"value_number_{n}" for n in range(30))
-WIDE_TABLE = "| " + " | ".join(f"column {n}" for n in range(16)) + " |\n|" + "---|" * 16 + "\n| " + " | ".join(
-    f"cell{n}" for n in range(16)
-) + " |"
+COLUMNS = range(16)
+WIDE_TABLE = "\n".join(
+    [
+        "| " + " | ".join(f"column {n}" for n in COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+        "| " + " | ".join(f"cell{n}" for n in COLUMNS) + " |",
+    ]
+)
 MESSAGE = f"Lay this out:\n\n```python\n{LONG_LINE}\n```\n\n{WIDE_TABLE}\n"
 
 

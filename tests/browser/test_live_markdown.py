@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import answers, screenshot, send, wait_connected, wait_run, wait_streaming_text
 
 # Records, when the live answer is replaced by the server's rendering, the text of both.
-RECORD_SWAP = """
+RECORD_SWAP = r"""
 () => {
   window.swapTexts = null;
   let before = null;
