@@ -61,7 +61,7 @@ def test_markdown_is_rendered_while_streaming_and_unchanged_by_the_final_swap(al
     screenshot(page, "live-markdown")
 
     wait_run(page, "r.status === 'complete'")
-    page.wait_for_function("window.swapTexts !== null")
+    page.wait_for_function("() => window.swapTexts !== null")
     swap = page.evaluate("window.swapTexts")
     assert swap["before"] == swap["after"]
     assert swap["shapeBefore"] == swap["shapeAfter"]
