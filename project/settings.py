@@ -186,11 +186,14 @@ LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
 LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=1024)
 DEMO_TOKENS_PER_SECOND = env.float("DEMO_TOKENS_PER_SECOND", default=30.0)
 
+# LOG_LEVEL sets every logger; unset, the app logs INFO and the chatty libraries (the Ably SDK logs each
+# connection step at INFO, daphne each request) only warnings.
+LOG_LEVEL = env.str("LOG_LEVEL", default="").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL or "INFO"},
+    "loggers": {name: {"level": LOG_LEVEL or "WARNING"} for name in ("daphne", "ably", "httpx", "httpcore")},
 }

@@ -18,7 +18,9 @@ def test_the_first_question_typed_on_the_home_page_starts_a_titled_conversation(
 
     page.wait_for_url("**/c/*/")
     wait_connected(page)
-    expect(page.locator("#transcript .message.user")).to_contain_text("Explain quantum tunnelling simply please")
+    expect(page.locator("#transcript .message.user")).to_contain_text(
+        "Explain quantum tunnelling simply please"
+    )
     wait_run(page, "r.status === 'complete'")
 
     title = "Explain quantum tunnelling simply please"
