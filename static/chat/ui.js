@@ -620,6 +620,8 @@ session.addEventListener('send-failed', (event) => {
 session.addEventListener('hydrated', (event) => {
   for (const run of event.detail.runs) showRun(run);
   settleStaleStreaming();
+  // An answer that completed while no page was open still names its conversation.
+  if (transcript.querySelector('.message.assistant[data-status="complete"]')) requestTitle();
   refreshStopAll();
 });
 session.addEventListener('channel-error', (event) => {

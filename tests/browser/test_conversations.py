@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_connected, wait_run
+from tests.browser.conftest import (
+    message_record,
+    screenshot,
+    send,
+    wait_connected,
+    wait_run,
+    wait_streaming_text,
+)
+
+COMPLETION_CHECKS = 60
 
 
 def test_the_first_question_typed_on_the_home_page_starts_a_titled_conversation(alice):
@@ -79,3 +88,21 @@ def test_search_finds_a_conversation_by_a_word_of_its_answer(alice):
     expect(page.locator("#search-results li")).to_have_count(0)
     expect(page.get_by_role("status").filter(has_text="match")).to_contain_text("0 conversations")
     screenshot(page, "search")
+
+
+def test_an_answer_that_completed_with_no_page_open_still_names_the_conversation(alice):
+    path = alice.new_conversation()
+    page = alice.open(path)
+    send(page, "Name me later please")
+    answer_id = wait_streaming_text(page, min_chars=10)["answerCodecMessageId"]
+    page.close()  # nobody watches the answer complete
+    for _ in range(COMPLETION_CHECKS):  # each check is a `manage.py shell` (about a second)
+        if message_record(alice.server, answer_id)["status"] == "complete":
+            break
+    else:
+        raise AssertionError("the answer never completed")
+
+    later = alice.context.new_page()
+    later.goto(alice.server.url(path))
+    wait_connected(later)
+    expect(later.locator(".conversation-title")).to_have_text("Name me later please")
