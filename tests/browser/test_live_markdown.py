@@ -99,3 +99,26 @@ def test_reload_mid_answer_keeps_its_line_breaks(alice):
     text = body.inner_text()
     assert "\n" in text.strip()
     screenshot(page, "reloaded-mid-answer")
+
+
+HOSTILE = (
+    '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 2"> '
+    "[click](javascript:window.pwned=3) [ok](https://example.com/ok) <b>raw</b>"
+)
+
+
+def test_live_rendering_is_as_strict_as_the_server(alice):
+    path = alice.new_conversation()
+    page = alice.open(path)
+    send(page, HOSTILE)
+    body = page.locator("#transcript .message.user .message-body")
+    expect(body.locator("a")).to_have_count(1)  # the javascript: link is not a link
+    expect(body.locator("a")).to_have_attribute("href", "https://example.com/ok")
+    assert body.locator("script, img, b").count() == 0  # raw HTML is text, never markup
+    expect(body).to_contain_text("<b>raw</b>")
+    live_html = body.inner_html()
+    wait_run(page, "r.status === 'complete'")
+    page.reload()
+    wait_connected(page)
+    assert body.inner_html() == live_html
+    assert page.evaluate("window.pwned === undefined")
