@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup test lint migrate static
+URL := http://$(HOST):$(PORT)/
+
+.PHONY: run setup test lint migrate static chromium
 
 run: setup
-	$(BIN)/python manage.py ensure_admin
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
+	$(BIN)/python manage.py ensure_admin --url $(URL)
+	@echo "Serving on $(URL) (Ctrl+C stops)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) project.asgi:application
 
 setup: $(VENV)/.installed node_modules/.installed migrate static
@@ -32,10 +34,20 @@ static: $(VENV)/.installed node_modules/.installed
 
 # The browser tests run in their own pytest process: Playwright's sync API leaves an event loop
 # installed in the main thread, which would stop the asyncio tests from starting theirs.
-test: setup
+test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest --ignore=tests/browser
 	$(BIN)/pytest tests/browser
+
+# The browser tests drive Debian's Chromium. Install it when missing and we may (root, as .ci/run does);
+# otherwise say how, instead of failing deep inside the tests.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium'." >&2; exit 1; \
+	  fi; }
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

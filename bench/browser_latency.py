@@ -102,7 +102,7 @@ def first_token_ms(user: ChatUser, runs: int) -> list[float]:
         send(page, f"Benchmark question {n}")
         samples.append(page.evaluate("window.__firstToken"))
         page.keyboard.press("Escape")
-        page.wait_for_function("window.chatSession.activeRuns().length === 0")
+        page.wait_for_function("() => window.chatSession.activeRuns().length === 0")
         page.close()
     return samples
 
@@ -114,7 +114,9 @@ def stop_painted_ms(user: ChatUser, runs: int) -> list[float]:
         starter, watcher = user.open(path), user.open(path)
         send(starter, f"Stop benchmark {n}")
         streaming = f"r.status === 'active' && r.text.length >= {STOP_AFTER_CHARS}"
-        run = watcher.wait_for_function(f"window.chatSession.runs().find((r) => {streaming})").json_value()
+        run = watcher.wait_for_function(
+            f"() => window.chatSession.runs().find((r) => {streaming})"
+        ).json_value()
         watcher.evaluate(_ARM_STOPPED, run["runId"])
         clicked = starter.evaluate(_CLICK_STOP, run["runId"])
         samples.append(watcher.evaluate("window.__stopped") - clicked)

@@ -41,6 +41,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["chat/admin.css"]}
+
     list_display = [
         "run_id",
         "conversation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from chat.access import conversations_visible_to
+from chat.conversations import listed_conversations
 
 SIDEBAR_LIMIT = 200
 
@@ -13,8 +13,6 @@ def sidebar(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "sidebar_conversations": conversations_visible_to(user).only("id", "title", "updated_at")[
-            :SIDEBAR_LIMIT
-        ]
-    }
+    # The open conversation is listed even while empty, so its entry can take the title it gets.
+    current = request.resolver_match.kwargs.get("conversation_id") if request.resolver_match else None
+    return {"sidebar_conversations": listed_conversations(user, current)[:SIDEBAR_LIMIT]}

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from chat.models import Conversation
+from chat.access import conversations_visible_to
+from chat.models import Conversation, Message
 
 DEFAULT_TITLE = "New conversation"
+
+
+def listed_conversations(user, current_id=None) -> QuerySet[Conversation]:
+    """The sidebar's conversations: those with at least one message (plus the open one), newest first.
+
+    "New conversation" creates the row at once, but an empty conversation is not worth a line in the list.
+    """
+    has_messages = Exists(Message.objects.filter(conversation=OuterRef("pk")))
+    shown = Q(has_messages) | Q(pk=current_id) if current_id else Q(has_messages)
+    return conversations_visible_to(user).filter(shown).only("id", "title", "updated_at")
 
 
 def start_conversation(owner) -> Conversation:

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (chat/csp.py).
+    "chat.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,6 +129,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Browser libraries installed from npm by the setup step; never copied into git.
     ("vendor/ably", NODE_MODULES / "ably" / "build"),
+    # Live markdown in the browser (static/chat/markdown.js): self-contained ES module builds.
+    ("vendor/markdown-it", NODE_MODULES / "markdown-it" / "dist" / "browser"),
+    ("vendor/dompurify", NODE_MODULES / "dompurify" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -195,15 +200,14 @@ LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
 LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=1024)
 DEMO_TOKENS_PER_SECOND = env.float("DEMO_TOKENS_PER_SECOND", default=30.0)
 
+# LOG_LEVEL sets every logger; unset, the app logs INFO and the chatty libraries (the Ably SDK logs each
+# connection step at INFO, daphne each request) only warnings.
+LOG_LEVEL = env.str("LOG_LEVEL", default="").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # ably-python logs every frame at INFO: noise for operators, and measurable CPU on a streaming agent.
-    "loggers": {
-        "daphne": {"level": "WARNING"},
-        "ably": {"level": env.str("ABLY_LOG_LEVEL", default="WARNING")},
-    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL or "INFO"},
+    "loggers": {name: {"level": LOG_LEVEL or "WARNING"} for name in ("daphne", "ably", "httpx", "httpcore")},
 }

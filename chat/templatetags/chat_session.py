@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from chat.identity import client_id_for
 from chat.models import Conversation, Run
+from chat.titles import needs_title
 from chat.transport.clients import AGENT_CLIENT_ID
 
 register = template.Library()
@@ -54,4 +55,8 @@ def chat_session_config(context, conversation: Conversation, transcript: list) -
         "broker": broker_config(),
         "activeRunIds": list(open_runs.values_list("run_id", flat=True)),
         "lastCodecMessageId": transcript[-1].message.codec_message_id if transcript else "",
+        "firstMessage": context.get("first_message", ""),
+        "needsTitle": needs_title(conversation),
+        "titleSuggestUrl": reverse("chat:suggest-title", kwargs={"conversation_id": conversation.id}),
+        "loginUrl": f"{reverse('login')}?next={conversation.get_absolute_url()}",
     }

@@ -11,7 +11,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from chat import conversations
 from chat.access import get_conversation_for
 from chat.forms import RenameConversationForm
+from chat.search import search_conversations
 from chat.transcript import transcript_for
+
+# The first question typed on the home page waits here until its conversation page sends it.
+FIRST_MESSAGE_SESSION_KEY = "chat:first-message:{}"
 
 
 @require_GET
@@ -19,9 +23,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/home.html")
 
 
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    results = search_conversations(request.user, query) if query else []
+    return render(request, "chat/search.html", {"search_query": query, "results": results})
+
+
 @require_POST
 def new_conversation(request: HttpRequest) -> HttpResponse:
     conversation = conversations.start_conversation(request.user)
+    first_message = request.POST.get("text", "").strip()
+    if first_message:
+        request.session[FIRST_MESSAGE_SESSION_KEY.format(conversation.id)] = first_message
     if request.htmx:
         return HttpResponseClientRedirect(conversation.get_absolute_url())
     return redirect(conversation)
@@ -30,7 +44,12 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 @require_GET
 def conversation_page(request: HttpRequest, conversation_id) -> HttpResponse:
     conversation = get_conversation_for(request.user, conversation_id)
-    context = {"conversation": conversation, "transcript": transcript_for(conversation)}
+    context = {
+        "conversation": conversation,
+        "transcript": transcript_for(conversation),
+        # Popped: a reload must not send it twice.
+        "first_message": request.session.pop(FIRST_MESSAGE_SESSION_KEY.format(conversation.id), ""),
+    }
     return render(request, "chat/conversation.html", context)
 
 

@@ -189,6 +189,7 @@ export class ChatSession extends EventTarget {
 
   async #invoke(run) {
     let failure = null;
+    let httpStatus = 0;
     try {
       const response = await fetch(this.#config.invokeUrl, {
         method: 'POST',
@@ -202,13 +203,19 @@ export class ChatSession extends EventTarget {
         this.#emitRun(run.inputCodecMessageId);
         return;
       }
+      httpStatus = response.status;
       failure = body.error?.message || `The agent could not be started (HTTP ${response.status}).`;
     } catch (error) {
       failure = `The agent could not be reached: ${error?.message || error}`;
     }
     if (this.#pending.get(run.inputCodecMessageId) === run) {
       this.#pending.delete(run.inputCodecMessageId);
-      this.#emit('send-failed', { inputCodecMessageId: run.inputCodecMessageId, stage: 'invoke', message: failure });
+      this.#emit('send-failed', {
+        inputCodecMessageId: run.inputCodecMessageId,
+        stage: 'invoke',
+        message: failure,
+        httpStatus,
+      });
     }
   }
 

@@ -1,9 +1,11 @@
 // The conversation page: binds a ChatSession (session.js) to the DOM.
 //
-// Live answers are drawn as plain text from channel events; when a run ends, the server-rendered final
-// message (sanitised markdown) is fetched and swapped in with htmx, so a streamed answer and a reloaded page
-// look the same. Elements the server rendered as final are never touched by channel events.
+// Live answers are drawn as sanitised markdown from channel events (markdown.js, throttled by live_render.js);
+// when a run ends, the server-rendered final message is fetched and swapped in with htmx, which changes only
+// code highlighting, so a streamed answer and a reloaded page look the same. Elements the server rendered as
+// final are never touched by channel events.
 
+import { LiveRenderer } from 'chat/live_render';
 import { ChatSession, RUN_ACTIVE, RUN_PENDING } from 'chat/session';
 
 const config = JSON.parse(document.getElementById('chat-session-config').textContent);
@@ -16,6 +18,8 @@ const composerError = document.getElementById('composer-error');
 const connectionStatus = document.getElementById('connection-status');
 const jumpButton = document.getElementById('jump-latest');
 const announcer = document.getElementById('announcer');
+const composerNote = document.getElementById('composer-note');
+const DRAFT_KEY = `chat:draft:${config.conversation}`;
 
 // How close to the bottom counts as "reading the latest" for auto-scroll.
 const PINNED_SLACK_PX = 48;
@@ -28,8 +32,10 @@ const COPIED_LABEL_MS = 2000;
 const UNUSABLE_STATES = new Set(['suspended', 'failed', 'closed', 'closing']);
 
 const session = new ChatSession(config);
+const renderer = new LiveRenderer(() => contentChanged());
 let ready = false;
 let sending = false;
+let queued = false; // Enter pressed before the session could send: it goes out once it can
 let everConnected = false;
 let pinned = true;
 
@@ -101,8 +107,9 @@ function buildMessage(role) {
   const state = document.createElement('span');
   state.className = 'run-state';
   meta.append(label, clockTime(), state);
+  if (role === 'assistant') meta.append(copyAnswerButton());
   const body = document.createElement('div');
-  body.className = 'message-body prose streaming-text';
+  body.className = 'message-body prose';
   if (role === 'assistant') body.setAttribute('aria-live', 'polite');
   article.append(meta, body);
   return article;
@@ -124,8 +131,9 @@ function showInput({ codecMessageId, text, own }) {
   element.id = `message-${codecMessageId}`;
   element.dataset.codecMessageId = codecMessageId;
   element.dataset.status = 'complete';
+  element.dataset.source = text;
   element.querySelector('.role').textContent = own ? 'You' : 'User';
-  element.querySelector('.message-body').textContent = text;
+  renderer.renderNow(element.querySelector('.message-body'), text);
   place(element);
 }
 
@@ -182,7 +190,7 @@ function stopButtonOf(element) {
 function drawOpen(element, run) {
   const waiting = run.status === RUN_PENDING || !run.text;
   setBadge(element, 'streaming', waiting ? 'waiting for the agent…' : 'streaming…');
-  if (run.text) element.querySelector('.message-body').textContent = run.text;
+  if (run.text) renderer.schedule(element.querySelector('.message-body'), run.text);
   stopButtonOf(element);
 }
 
@@ -191,8 +199,14 @@ function drawEnded(element, run) {
   element.classList.add(`status-${run.status}`);
   element.dataset.status = run.status;
   element.querySelector('.stop-run')?.remove();
+  // The last tokens are drawn at once, not on the next frame: the final swap compares against this.
+  if (run.text) {
+    renderer.renderNow(element.querySelector('.message-body'), run.text);
+    element.dataset.source = run.text;
+  }
   if (run.status === 'error') {
-    setBadge(element, 'error', `error: ${run.error?.message ?? 'the agent failed'}`);
+    setBadge(element, 'error', 'error');
+    showRunError(element, run.error?.message ?? 'The agent failed.');
   } else if (run.status === 'cancelled') {
     setBadge(element, 'stopped', 'stopped');
   } else {
@@ -210,9 +224,89 @@ function showRun(run) {
   } else {
     drawEnded(element, run);
     swapInFinal(element, run);
+    if (run.status === 'complete') requestTitle();
   }
   contentChanged();
 }
+
+// The first completed answer names the conversation (chat/titles.py); htmx swaps in the title block, the
+// sidebar entry and the document title. Asked once per page; the server answers 204 when there is nothing to do.
+function requestTitle() {
+  if (!config.needsTitle) return;
+  config.needsTitle = false;
+  window.htmx.ajax('POST', config.titleSuggestUrl, { target: '#title-block', swap: 'outerHTML' });
+}
+
+// --- failed answers: the model's message and a Retry ----------------------------------------------------------
+
+function showRunError(element, message) {
+  element.querySelector('.run-error')?.remove();
+  const box = document.createElement('div');
+  box.className = 'run-error';
+  box.setAttribute('role', 'alert');
+  const text = document.createElement('p');
+  text.textContent = message;
+  const retry = document.createElement('button');
+  retry.type = 'button';
+  retry.className = 'button retry-run';
+  retry.textContent = 'Retry';
+  box.append(text, retry);
+  element.append(box);
+}
+
+// The question an answer answered: by its input id, else the nearest user message above it.
+function questionOf(answer) {
+  const byId = messageElement(answer.dataset.inputId);
+  if (byId) return byId;
+  let previous = answer.previousElementSibling;
+  while (previous && !previous.classList.contains('user')) previous = previous.previousElementSibling;
+  return previous;
+}
+
+async function retry(answer) {
+  const question = questionOf(answer);
+  const text = question?.dataset.source;
+  if (!text) return;
+  for (const button of answer.querySelectorAll('.retry-run')) button.disabled = true;
+  try {
+    await session.send(text);
+  } catch (error) {
+    showError(`Not sent: ${error?.message ?? error}`);
+    for (const button of answer.querySelectorAll('.retry-run')) button.disabled = false;
+  }
+}
+
+// --- copying a whole answer (its markdown source) -------------------------------------------------------------
+
+function copyAnswerButton() {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button subtle copy-answer';
+  button.textContent = 'Copy';
+  button.setAttribute('aria-label', 'Copy this answer');
+  return button;
+}
+
+async function copyAnswer(button) {
+  const message = button.closest('.message');
+  const text = message.dataset.source ?? message.querySelector('.message-body').innerText;
+  try {
+    await copyText(text);
+    button.textContent = 'Copied';
+    announce('Answer copied');
+  } catch {
+    button.textContent = 'Copy failed';
+  }
+  setTimeout(() => (button.textContent = 'Copy'), COPIED_LABEL_MS);
+}
+
+// One listener for the controls of every message, live or swapped in by htmx.
+transcript.addEventListener('click', (event) => {
+  const retryButton = event.target.closest('.retry-run');
+  if (retryButton) retry(retryButton.closest('.message'));
+  const copyButton = event.target.closest('.copy-answer');
+  if (copyButton) copyAnswer(copyButton);
+});
 
 function showOutput({ codecMessageId, runId, text, inputCodecMessageId }) {
   const run = session.runs().find((known) => known.runId === runId) ?? {
@@ -224,9 +318,8 @@ function showOutput({ codecMessageId, runId, text, inputCodecMessageId }) {
   };
   const element = ensureAnswer({ ...run, answerCodecMessageId: codecMessageId });
   if (!element) return;
-  element.querySelector('.message-body').textContent = text;
+  renderer.schedule(element.querySelector('.message-body'), text);
   if (run.status === RUN_ACTIVE && text) setBadge(element, 'streaming', 'streaming…');
-  contentChanged();
 }
 
 function fragmentUrl(run) {
@@ -334,12 +427,58 @@ document.addEventListener('keydown', (event) => {
 
 // --- composer -----------------------------------------------------------------------------------------------
 
-function canSend() {
-  return ready && !sending && !UNUSABLE_STATES.has(session.connectionState) && input.value.trim() !== '';
+function hasText() {
+  return input.value.trim() !== '';
 }
 
+function canSendNow() {
+  return ready && !sending && !UNUSABLE_STATES.has(session.connectionState);
+}
+
+// Send stays usable with text even while connecting: pressing it then queues the message (never ignored).
 function refreshSendButton() {
-  sendButton.disabled = !canSend();
+  sendButton.disabled = !hasText() || sending;
+  if (queued && canSendNow()) {
+    queued = false;
+    showNote('');
+    submit();
+  }
+}
+
+function showNote(message) {
+  composerNote.textContent = message;
+  composerNote.hidden = !message;
+}
+
+function saveDraft() {
+  try {
+    if (input.value) sessionStorage.setItem(DRAFT_KEY, input.value);
+    else sessionStorage.removeItem(DRAFT_KEY);
+  } catch {
+    // Storage may be unavailable (private mode, quota): the draft then lives only in the page.
+  }
+}
+
+function restoreDraft() {
+  try {
+    const draft = sessionStorage.getItem(DRAFT_KEY);
+    if (draft && !input.value) input.value = draft;
+  } catch {
+    // As above.
+  }
+}
+
+// A 401/403 from the agent means the login is gone: say so, keep the text, and offer to log in again.
+function showSignedOut(text) {
+  if (text && !input.value) input.value = text;
+  saveDraft();
+  composerError.replaceChildren(
+    'You were signed out, so this message was not answered. Your text is kept: ',
+    Object.assign(document.createElement('a'), { href: config.loginUrl, textContent: 'log in again' }),
+    ' and send it once more.',
+  );
+  composerError.hidden = false;
+  refreshSendButton();
 }
 
 function showError(message) {
@@ -352,10 +491,16 @@ function announce(message) {
 }
 
 async function submit() {
-  if (!canSend()) return;
+  if (!hasText()) return;
+  if (!canSendNow()) {
+    queued = true;
+    showNote('Sending as soon as the conversation is connected…');
+    return;
+  }
   const text = input.value;
   sending = true;
   input.value = '';
+  saveDraft();
   showError('');
   refreshSendButton();
   scrollToLatest();
@@ -363,6 +508,7 @@ async function submit() {
     await session.send(text);
   } catch (error) {
     input.value = text;
+    saveDraft();
     showError(`Not sent: ${error?.message ?? error}`);
   } finally {
     sending = false;
@@ -381,7 +527,10 @@ input.addEventListener('keydown', (event) => {
     submit();
   }
 });
-input.addEventListener('input', refreshSendButton);
+input.addEventListener('input', () => {
+  saveDraft();
+  refreshSendButton();
+});
 
 // --- connection indicator -----------------------------------------------------------------------------------
 
@@ -452,20 +601,27 @@ session.addEventListener('output', (event) => {
   if (!session.hydrating) showOutput(event.detail);
 });
 session.addEventListener('send-failed', (event) => {
-  const { inputCodecMessageId, stage, message } = event.detail;
+  const { inputCodecMessageId, stage, message, httpStatus } = event.detail;
   const answer = transcript.querySelector(`.message.assistant[data-input-id="${CSS.escape(inputCodecMessageId)}"]`);
+  const signedOut = httpStatus === 401 || httpStatus === 403;
   if (stage === 'publish') {
     messageElement(inputCodecMessageId)?.remove();
     answer?.remove();
   } else if (answer) {
-    drawEnded(answer, { status: 'error', error: { message } });
+    drawEnded(answer, { status: 'error', error: { message: signedOut ? 'Not answered: you were signed out.' : message } });
   }
-  showError(message);
+  if (signedOut) {
+    showSignedOut(messageElement(inputCodecMessageId)?.dataset.source ?? '');
+  } else {
+    showError(message);
+  }
   refreshStopAll();
 });
 session.addEventListener('hydrated', (event) => {
   for (const run of event.detail.runs) showRun(run);
   settleStaleStreaming();
+  // An answer that completed while no page was open still names its conversation.
+  if (transcript.querySelector('.message.assistant[data-status="complete"]')) requestTitle();
   refreshStopAll();
 });
 session.addEventListener('channel-error', (event) => {
@@ -474,8 +630,15 @@ session.addEventListener('channel-error', (event) => {
 
 window.htmx.onLoad((element) => addCopyButtons(element));
 window.chatSession = session; // for the browser console and the browser tests
+restoreDraft();
+if (config.firstMessage && !input.value) {
+  // Typed on the home page: it goes out as soon as the session can send it.
+  input.value = config.firstMessage;
+  submit();
+}
 scrollToLatest();
 showConnection('connecting');
+input.focus();
 try {
   await session.connect();
   ready = true;

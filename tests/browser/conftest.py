@@ -161,7 +161,7 @@ def alice(make_user) -> ChatUser:
 
 def wait_connected(page: Page) -> None:
     expect(page.locator("#connection-status")).to_have_attribute("data-state", "connected")
-    page.wait_for_function("window.chatSession && !window.chatSession.hydrating")
+    page.wait_for_function("() => window.chatSession && !window.chatSession.hydrating")
 
 
 def send(page: Page, text: str) -> None:
@@ -179,7 +179,7 @@ def runs(page: Page) -> list[dict]:
 
 def wait_run(page: Page, predicate_js: str) -> dict:
     """The first run for which `predicate_js` (a JS expression over `r`) holds, waiting for it."""
-    handle = page.wait_for_function(f"window.chatSession.runs().find((r) => {predicate_js}) || null")
+    handle = page.wait_for_function(f"() => window.chatSession.runs().find((r) => {predicate_js}) || null")
     return handle.json_value()
 
 

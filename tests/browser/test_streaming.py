@@ -45,7 +45,9 @@ def test_a_failed_answer_shows_the_error_and_its_message(alice):
     ended = wait_run(page, "r.status === 'error'")
     assert ended["error"]["message"]
     answer = page.locator(f'#transcript .message.assistant[data-run-id="{ended["runId"]}"]')
-    expect(answer.locator(".badge.error")).to_contain_text(f"error: {ended['error']['message']}")
+    expect(answer.locator(".badge.error")).to_have_text("error")
+    expect(answer.locator(".run-error")).to_contain_text(ended["error"]["message"])
+    expect(answer.locator(".retry-run")).to_be_visible()
     expect(answer.locator(".badge.stopped")).to_have_count(0)
     expect(answer.locator(".stop-run")).to_have_count(0)
     assert message_record(alice.server, ended["answerCodecMessageId"])["run_status"] == "error"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,9 @@ def test_anonymous_is_sent_to_login(client, conversation):
 
 
 def test_sidebar_lists_only_own_conversations(alice_client, bob, conversation):
-    Conversation.objects.create(owner=bob, title="Bob's secret")
+    secret = Conversation.objects.create(owner=bob, title="Bob's secret")
+    for listed in (conversation, secret):  # empty conversations are never listed
+        Message.objects.create(conversation=listed, codec_message_id="m", role="user", text="hi")
     page = alice_client.get(reverse("chat:home")).content.decode()
     assert "Alice&#x27;s plans" in page
     assert "Bob&#x27;s secret" not in page

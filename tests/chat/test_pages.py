@@ -48,7 +48,8 @@ def test_rename_with_htmx_swaps_title_and_sidebar(alice_client, conversation):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert '<h1 class="conversation-title">Trip</h1>' in body
+    assert '<h1 class="conversation-title" title="Trip">Trip</h1>' in body
+    assert "<title>Trip · Durable AI Chat</title>" in body  # the browser tab follows
     assert f'id="sidebar-{conversation.id}" hx-swap-oob="true"' in body
     conversation.refresh_from_db()
     assert conversation.title == "Trip"

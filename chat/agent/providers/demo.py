@@ -60,8 +60,7 @@ def compose_answer(turns: list[ChatTurn]) -> str:
     one_line = " ".join(question.split()) or "(an empty message)"
     quote = one_line if len(one_line) <= QUOTE_LENGTH else one_line[: QUOTE_LENGTH - 1] + "…"
     words = re.findall(r"[\w'-]+", question)
-    topic = " ".join(words[:TOPIC_WORDS]) + ("…" if len(words) > TOPIC_WORDS else "")
-    topic = topic[:1].upper() + topic[1:] if topic else "Your message"
+    topic = derive_title(question)
     digest = hashlib.sha256(one_line.encode()).digest()
     first = digest[0] % len(ASPECTS)
     aspects = [ASPECTS[(first + step * 3) % len(ASPECTS)] for step in range(ASPECTS_PER_ANSWER)]
@@ -94,6 +93,17 @@ def compose_answer(turns: list[ChatTurn]) -> str:
         f"That is all the demo model knows. Set `LLM_PROVIDER` to `openai` or `anthropic` to talk to a real "
         f"model; streaming, Stop and reload work the same way with every provider."
     )
+
+
+def derive_title(question: str) -> str:
+    """The demo's title for a conversation starting with `question`: its first words (the answer's heading).
+
+    A real model is asked for a title (chat/titles.py); the demo cannot summarise, so it derives one the same
+    way every time, which lets tests predict it.
+    """
+    words = re.findall(r"[\w'-]+", question)
+    topic = " ".join(words[:TOPIC_WORDS]) + ("…" if len(words) > TOPIC_WORDS else "")
+    return topic[:1].upper() + topic[1:] if topic else "Your message"
 
 
 def latest_user_text(turns: list[ChatTurn]) -> str:

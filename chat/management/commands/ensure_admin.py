@@ -13,8 +13,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--username", default="admin")
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="Where the app is served (printed)."
+        )
 
-    def handle(self, *args, username: str, **options) -> None:
+    def handle(self, *args, username: str, url: str, **options) -> None:
         users = get_user_model()
         if users.objects.exists():
             self.stdout.write("Users already exist; no admin account created.")
@@ -26,6 +29,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{banner}\n First admin account created (shown only now, write it down):\n"
                 f"   username: {username}\n   password: {password}\n"
-                f" Log in at http://127.0.0.1:8000/ ; add more users at /admin/.\n{banner}"
+                f" Log in at {url} ; add more users at {url.rstrip('/')}/admin/.\n{banner}"
             )
         )
