@@ -176,6 +176,7 @@ BROKER_SERVER_ID = env.str("BROKER_SERVER_ID", default="local-1")
 # Several broker processes on one database share stored events over Redis pub/sub.
 BROKER_REDIS_URL = env.str("BROKER_REDIS_URL", default=REDIS_URL)
 BROKER_REDIS_PREFIX = env.str("BROKER_REDIS_PREFIX", default="broker")
+BROKER_CACHED_CHANNELS = env.int("BROKER_CACHED_CHANNELS", default=1000)
 
 # Where the in-process agent reaches this server's own embedded broker (loopback);
 # port 0 = the port this server is serving on.
