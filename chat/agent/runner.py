@@ -24,6 +24,7 @@ from chat.agent.chunks import ui_message_chunks
 from chat.agent.prompt import build_turns
 from chat.agent.providers import Usage
 from chat.runs import records
+from chat.runs.ending import record_end_durably
 from chat.runs.errors import ERROR_NOT_INPUT_OWNER, ERROR_SHUTTING_DOWN
 from chat.runs.jobs import InvocationJob
 from chat.runs.retry import retry_db
@@ -175,11 +176,7 @@ async def _finish(run: AgentRun, ending: _Ending, progress: _Progress) -> None:
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
     )
-    record_end = sync_to_async(records.record_end)
-    try:
-        await retry_db(lambda: record_end(run.run_id, end), f"recording the end of run {run.run_id}")
-    except DatabaseError:
-        log.exception("run %s: end not recorded; the reaper will end it with its stored text", run.run_id)
+    await record_end_durably(run.run_id, end)
 
 
 def _shutdown_error(agent: AgentRuntime) -> TransportError:

@@ -193,29 +193,44 @@ async def test_concurrent_runs_in_one_conversation_stop_independently(agent_serv
 
 
 async def test_reaper_ends_the_run_of_a_killed_worker():
+    """The in-process agent: a restarted server's reaper, running from its start, ends the run."""
     slow = {"DEMO_TOKENS_PER_SECOND": "5", "AGENT_HEARTBEAT_SECONDS": "0.5"}
     with run_live_server(slow) as first:
         alice = make_web_user(first, "alice")
         try:
             conversation = await new_conversation(alice)
-            run_id, codec_id = await _start_on(first, alice, conversation)
+            run_id, codec_id, streamed = await _start_on(first, alice, conversation)
             os.kill(first.pid, signal.SIGKILL)
             reap = {"AGENT_REAP_AFTER_SECONDS": "1", "AGENT_REAP_INTERVAL_SECONDS": "0.5"}
             with run_live_server(reap, reuse=first) as second:
                 alice.http.base_url = second.base_url
+                state = await _wait_closed(second, run_id)
                 clients = browser_clients(second, alice, conversation)
-                peer = Peer(clients, f"ai:{conversation}", alice.client_id)
                 try:
-                    await peer.attach()
-                    end = headers(await peer.wait_run_end(run_id))
+                    page = await clients.rest.channels.get(f"ai:{conversation}").history(limit=100)
                 finally:
                     await clients.close()
-                state = run_state(second, run_id)
         finally:
             await alice.http.aclose()
+    ends = [
+        m for m in page.items if m.name == wire.EVENT_RUN_END and headers(m)[wire.HEADER_RUN_ID] == run_id
+    ]
+    assert len(ends) == 1
+    end = headers(ends[0])
     assert end[wire.HEADER_RUN_REASON] == "error"
     assert end[wire.HEADER_INPUT_CODEC_MESSAGE_ID] == codec_id
     assert state["status"] == "error" and state["error_code"] == int(end[wire.HEADER_ERROR_CODE])
+    kept = state["messages"][1][2]
+    assert kept.startswith(streamed) and len(kept) >= len(streamed) > 0
+
+
+async def _wait_closed(server, run_id: str, seconds: float = 20) -> dict:
+    for _ in range(int(seconds * 2)):
+        state = run_state(server, run_id)
+        if state["status"] != "active":
+            return state
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"run {run_id} still active after {seconds}s")
 
 
 async def _start_on(server, user, conversation):
@@ -225,6 +240,7 @@ async def _start_on(server, user, conversation):
         await peer.attach()
         run_id, codec_id = await start_run(user, peer, conversation, "a slow answer please")
         await peer.wait_for(lambda: bool(streamed_text(peer, run_id)), "the first token")
+        streamed = streamed_text(peer, run_id)
     finally:
         await clients.close()
-    return run_id, codec_id
+    return run_id, codec_id, streamed
