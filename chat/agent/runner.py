@@ -162,11 +162,15 @@ async def _finish(run: AgentRun, ending: _Ending, progress: _Progress) -> None:
     unreachable past the retry budget, the row keeps its last snapshot and stays open: the
     reaper ends it later, from another process if need be, with that text.
     """
+    interrupted = False
     try:
         async with asyncio.timeout(PUBLISH_END_TIMEOUT_SECONDS):
             await run.end(ending.reason, ending.error)
     except (TransportError, TimeoutError):
         log.exception("run %s: could not publish ai-run-end", run.run_id)
+    except asyncio.CancelledError:
+        interrupted = True  # still record the end below, then let the cancellation through
+        log.warning("run %s: publishing ai-run-end was interrupted", run.run_id)
     usage = progress.usage
     end = records.RunEnd(
         reason=ending.reason,
@@ -176,7 +180,14 @@ async def _finish(run: AgentRun, ending: _Ending, progress: _Progress) -> None:
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
     )
-    await record_end_durably(run.run_id, end)
+    recording = asyncio.ensure_future(record_end_durably(run.run_id, end))
+    try:
+        await asyncio.shield(recording)
+    except asyncio.CancelledError:
+        await recording
+        raise
+    if interrupted:
+        raise asyncio.CancelledError
 
 
 def _shutdown_error(agent: AgentRuntime) -> TransportError:

@@ -44,6 +44,7 @@ class AgentRuntime:
         self._provider: LLMProvider | None = None
         self._reaper: asyncio.Task | None = None
         self._worker: asyncio.Task | None = None
+        self._shutdown: asyncio.Task | None = None
 
     @property
     def pool(self) -> SessionPool:
@@ -115,7 +116,13 @@ class AgentRuntime:
 
         Runs are aborted, not cancelled, so each closes its streams and records its text; runs
         still going after `AGENT_SHUTDOWN_GRACE_SECONDS` are cancelled (and end as best they can).
+        A second call waits for the first.
         """
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._shut_down(message))
+        await asyncio.shield(self._shutdown)
+
+    async def _shut_down(self, message: str) -> None:
         self.stop_message = message
         self.stopping.set()
         for task in (self._worker, self._reaper):
