@@ -80,6 +80,6 @@ async def test_honcho_runs_the_procfile_and_stops_it_cleanly():
                 raise
         log = supervisor.log()
         for name in ("web.1", "web.2", "broker.1", "worker.1", "worker.2"):
-            assert f"{name} | " in log, log[-3000:]
+            assert f"{name} stopped (rc=0)" in log, log[-3000:]
         active = team.database.query("select count(*) from chat_run where status = 'active'")[0][0]
         assert active == 0
