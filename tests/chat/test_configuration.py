@@ -38,6 +38,7 @@ def test_default_configuration_is_clean():
         ({"ABLY_TOKEN_TTL_SECONDS": 10}, "chat.E005"),
         ({"ALLOWED_HOSTS": [], "DEBUG": False}, "chat.E006"),
         ({"REDIS_URL": "http://localhost:6379"}, "chat.E007"),
+        ({"REDIS_URL": "redis://localhost:6379/0", "REDIS_SOCKET_TIMEOUT_SECONDS": 5}, "chat.E010"),
     ],
 )
 def test_bad_setting_is_reported(settings, overrides, expected):
