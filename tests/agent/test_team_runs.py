@@ -30,6 +30,7 @@ AGENT_ENV = {
     "AGENT_REAP_AFTER_SECONDS": "2",
     "AGENT_REAP_INTERVAL_SECONDS": "0.5",
     "AGENT_SHUTDOWN_GRACE_SECONDS": "2",
+    "AGENT_CLAIM_TIMEOUT_SECONDS": "4",
 }
 REAP_BUDGET_SECONDS = float(AGENT_ENV["AGENT_REAP_AFTER_SECONDS"]) + 10
 EXIT_BUDGET_SECONDS = 30
@@ -115,6 +116,25 @@ async def test_a_fresh_workers_reaper_ends_a_killed_workers_run_once_with_its_te
     assert (row.status, row.error_code) == ("error", 50003)
     assert row.text and row.text == streamed_text(peer, run_id)
     assert sum(f"reaper ended run {run_id}" in worker.log() for worker in fresh) == 1
+
+
+async def test_a_run_whose_job_never_arrived_is_ended_by_the_reaper(topology, alice):
+    """A job lost in Redis (restart without persistence) must not leave its question hanging."""
+    user, conversation, peer = alice
+    run_id = f"lost-{time.monotonic_ns()}"
+    topology.database.query(
+        "insert into chat_run (run_id, invocation_id, conversation_id, owner_id, status, end_reason,"
+        " error_message, input_codec_message_id, started_at, model_name, heartbeat_at, worker_id,"
+        " prompt_tokens, completion_tokens) values (%s, %s, %s, %s, 'active', '', '', '',"
+        " now() - interval '10 seconds', '', now() - interval '10 seconds', '', 0, 0) returning id",
+        (run_id, "inv-lost", conversation, user.pk),
+    )
+    budget = float(AGENT_ENV["AGENT_REAP_INTERVAL_SECONDS"]) + 10
+    await wait_until(lambda: lifecycle(peer, wire.EVENT_RUN_END, run_id), budget, "the reaper's run end")
+    (end,) = lifecycle(peer, wire.EVENT_RUN_END, run_id)
+    assert headers(end)[wire.HEADER_RUN_REASON] == "error" and headers(end)[wire.HEADER_ERROR_CODE] == "50004"
+    row = await wait_run_closed(topology, run_id, 5)
+    assert (row.status, row.error_code) == ("error", 50004) and "picked up" in row.error_message
 
 
 async def test_without_redis_invoke_answers_503_and_workers_exit_non_zero(topology, alice):
