@@ -27,6 +27,7 @@ from chat.runs.errors import (
     NEVER_CLAIMED_MESSAGE,
     WORKER_LOST_MESSAGE,
 )
+from chat.runs.retry import drop_broken_connections
 from chat.transport import wire
 from chat.transport.channel_writer import ChannelWriter
 from chat.transport.envelope import codec_headers, header
@@ -134,4 +135,5 @@ async def reap_forever(agent: AgentRuntime) -> None:
             raise
         except Exception:
             log.exception("reaper sweep failed")
+            await drop_broken_connections()
         await asyncio.sleep(settings.AGENT_REAP_INTERVAL_SECONDS)

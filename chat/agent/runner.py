@@ -27,7 +27,7 @@ from chat.runs import records
 from chat.runs.ending import record_end_durably
 from chat.runs.errors import ERROR_NOT_INPUT_OWNER, ERROR_SHUTTING_DOWN
 from chat.runs.jobs import InvocationJob
-from chat.runs.retry import retry_db
+from chat.runs.retry import drop_broken_connections, retry_db
 from chat.transport import wire
 from chat.transport.errors import TransportError
 from chat.transport.run import AgentRun, CancelRequest, Invocation, RunHooks
@@ -207,3 +207,4 @@ async def _heartbeat(run_id: str, progress: _Progress) -> None:
             await beat({run_id: progress.text})
         except DatabaseError:
             log.exception("heartbeat for run %s failed", run_id)
+            await drop_broken_connections()

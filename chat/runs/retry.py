@@ -41,13 +41,14 @@ async def retry_db(call: Callable[[], Awaitable[T]], what: str, budget: float | 
                 log.error("%s failed after %d attempt(s): %s", what, attempt, exc)
                 raise
             log.warning("%s failed (attempt %d, %s); retrying", what, attempt, exc)
-            await _drop_broken_connections()
+            await drop_broken_connections()
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, MAX_DELAY_SECONDS)
             attempt += 1
 
 
-async def _drop_broken_connections() -> None:
+async def drop_broken_connections() -> None:
+    """Close this thread's connection if an error left it unusable, so the next query reconnects."""
     try:
         await sync_to_async(close_old_connections)()
     except DatabaseError:

@@ -137,6 +137,24 @@ async def test_a_run_whose_job_never_arrived_is_ended_by_the_reaper(topology, al
     assert (row.status, row.error_code) == ("error", 50004) and "picked up" in row.error_message
 
 
+async def test_without_the_database_invoke_answers_503_and_recovers(topology, alice):
+    user, conversation, peer = alice
+    event_id, _ = await peer.send_input("is the database there?")
+    topology.database.refuse_connections()
+    try:
+        response = await invoke(user, event_id, conversation)
+    finally:
+        topology.database.accept_connections()
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["statusCode"] == 503
+    response = await invoke(user, event_id, conversation)
+    assert response.status_code == 200, response.text
+    run_id = response.json()["runId"]
+    await wait_until(lambda: lifecycle(peer, wire.EVENT_RUN_END, run_id), 30, "the run end after the outage")
+    assert (await wait_run_closed(topology, run_id, 10)).status == "complete"
+
+
 async def test_without_redis_invoke_answers_503_and_workers_exit_non_zero(topology, alice):
     user, conversation, peer = alice
     topology.redis.stop()

@@ -153,6 +153,18 @@ class TestDatabase:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
+    def refuse_connections(self) -> None:
+        """The database "goes away": new connections are refused and open ones are cut."""
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (self.name,)
+            )
+
+    def accept_connections(self) -> None:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.url) as conn:
             return conn.execute(sql, params).fetchall()
@@ -321,4 +333,3 @@ def run_topology(
             topology.stop()
             redis.stop()
             database.drop()
-
