@@ -161,6 +161,8 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
+# The broker's REST routes: agent workers and the admin's Stop call them over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^time$", r"^is-the-internet-up\.txt$", r"^keys/", r"^channels/"]
 # "HTTP_X_FORWARDED_PROTO,https": trust the proxy's header saying the request came over HTTPS.
 _proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
 SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None

@@ -111,3 +111,9 @@ def test_environment_overrides_generated_secrets(tmp_path):
         timeout=60,
     )
     assert result.stdout.split() == ["app.key:secret", "False"]
+
+
+def test_ssl_redirect_spares_the_broker_rest_routes_that_servers_call_over_loopback(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/time").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
