@@ -1,4 +1,9 @@
-"""The shipped Procfile, run by honcho as the README says: 2 web processes, a broker, 2 workers."""
+"""The shipped Procfile, run by honcho as the README says: 2 web processes, a broker, 2 workers.
+
+The processes get `deploy/team.env.example` as it is shipped (HTTPS behind a proxy: SSL redirect,
+HSTS, secure cookies, the proxy's header), with only its CHANGE values, ports and ALLOWED_HOSTS
+filled in; the test plays the proxy by sending `X-Forwarded-Proto: https`.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,26 @@ from tests.transport.conftest import headers, streamed_text
 pytestmark = pytest.mark.deployment
 
 EXIT_BUDGET_SECONDS = 40
+TEAM_ENV_EXAMPLE = BASE_DIR / "deploy" / "team.env.example"
+FILLED_IN = (
+    "DJANGO_SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ABLY_API_KEY",
+    "ABLY_PORT",
+    "CHANNEL_LAYER_PREFIX",
+)
+
+
+def shipped_settings() -> dict[str, str]:
+    """The example's assignments, without the values an installer must change (the topology has those)."""
+    pairs = (line.split("=", 1) for line in TEAM_ENV_EXAMPLE.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs if not k.startswith("#") and k not in FILLED_IN}
+
+
+def as_behind_the_proxy(http, port: int) -> None:
+    http.headers["X-Forwarded-Proto"] = "https"
+    http.headers["Referer"] = f"https://{HOST}:{port}/"
 
 
 async def test_honcho_runs_the_procfile_and_stops_it_cleanly():
@@ -27,7 +52,9 @@ async def test_honcho_runs_the_procfile_and_stops_it_cleanly():
         web_port, broker_port = _free_port(), _free_port()
         env_file = team.work_dir / "empty.env"
         env_file.write_text("")
-        env = team.env(ABLY_ENDPOINT=HOST, ABLY_PORT=str(broker_port), ABLY_TLS="false")
+        shipped = shipped_settings()
+        assert shipped["DJANGO_SSL_REDIRECT"] == "true" and shipped["AGENT_IN_PROCESS"] == "false"
+        env = team.env(**{**shipped, **FAST_AGENT, "ABLY_PORT": str(broker_port)})
         log_path = team.work_dir / "honcho.log"
         command = [
             str(VENV_BIN / "honcho"),
@@ -47,10 +74,13 @@ async def test_honcho_runs_the_procfile_and_stops_it_cleanly():
         try:
             _wait_http(replace(supervisor, port=broker_port), "/time")
             for port in (web_port, web_port + 1):
-                _wait_http(replace(supervisor, port=port), "/agent/invoke")
+                _wait_http(replace(supervisor, port=port), "/time")  # 404 from web; other paths redirect
             team.brokers.append(replace(supervisor, kind="broker", port=broker_port))
             second_web = replace(supervisor, kind="web", port=web_port + 1)
             alice = team_user(team, "alice", web=second_web)
+            as_behind_the_proxy(alice.http, second_web.port)
+            plain = await alice.http.get("/", headers={"X-Forwarded-Proto": "http"})
+            assert plain.status_code == 301 and plain.headers["location"].startswith("https://")
             conversation = await new_conversation(alice)
             peer = await browser_peer(team, alice, conversation)
             try:
