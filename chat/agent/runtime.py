@@ -24,6 +24,7 @@ from chat.agent.pool import SessionPool
 from chat.agent.providers.config import build_provider
 from chat.agent.providers.protocol import LLMProvider
 from chat.agent.reaper import reap_forever
+from chat.agent.runner import run_invocation
 from chat.runs.errors import SHUTTING_DOWN_MESSAGE
 from chat.runs.jobs import AGENT_CHANNEL, InvocationJob
 from chat.transport.clients import build_clients
@@ -84,7 +85,7 @@ class AgentRuntime:
             self._worker = asyncio.ensure_future(self._consume_forever())
 
     async def _consume_forever(self) -> None:
-        from chat.agent.consumer import AgentConsumer
+        from chat.agent.consumer import AgentConsumer  # the consumer looks the runtime up: import late
 
         application = ChannelNameRouter({AGENT_CHANNEL: AgentConsumer.as_asgi()})
         while not self.stopping.is_set():
@@ -100,8 +101,6 @@ class AgentRuntime:
                 await asyncio.sleep(WORKER_RESTART_SECONDS)
 
     def spawn(self, job: InvocationJob) -> None:
-        from chat.agent.runner import run_invocation
-
         if self.stopping.is_set():
             log.warning(
                 "run %s not started: shutting down (another worker or the reaper takes it)", job.run_id
