@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -33,6 +35,12 @@ print(json.dumps({{
     "messages": [[m.role, m.status, m.text] for m in run.messages.order_by("created_at", "id")],
 }}))
 """
+
+
+def run_pk(server, run_id: str) -> int:
+    """The run's primary key, read straight from the server's SQLite file (no subprocess)."""
+    with closing(sqlite3.connect(server.data_dir / "db.sqlite3")) as db:
+        return db.execute("select id from chat_run where run_id = ?", (run_id,)).fetchone()[0]
 
 
 def run_state(server, run_id: str) -> dict:
@@ -102,7 +110,7 @@ async def test_admin_stop_selected_runs_cancels_as_the_staff_user(agent_server, 
     peer = await peer_for(alice, conversation)
     run_id, _ = await start_run(alice, peer, conversation, "hello")
     await peer.wait_for(lambda: bool(streamed_text(peer, run_id)), "the first token")
-    pk = run_state(agent_server, run_id)["pk"]
+    pk = run_pk(agent_server, run_id)  # fast: the answer must still be streaming when Stop lands
     response = await root.http.post(
         "/admin/chat/run/", data={"action": "stop_selected_runs", "_selected_action": str(pk)}
     )
