@@ -34,9 +34,11 @@ static: $(VENV)/.installed node_modules/.installed
 
 # The browser tests run in their own pytest process: Playwright's sync API leaves an event loop
 # installed in the main thread, which would stop the asyncio tests from starting theirs.
+# The deployment tier starts its own topology (PostgreSQL on 127.0.0.1, a private redis-server).
 test: setup chromium
 	$(BIN)/ruff check .
-	$(BIN)/pytest --ignore=tests/browser
+	$(BIN)/pytest --ignore=tests/browser --ignore=tests/deployment
+	$(BIN)/pytest tests/deployment
 	$(BIN)/pytest tests/browser
 
 # The browser tests drive Debian's Chromium. Install it when missing and we may (root, as .ci/run does);

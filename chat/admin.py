@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from chat.models import Conversation, Message, Run
+from chat.runs.stopping import stop_runs
 from chat.transcript import transcript_for
 
 
@@ -78,14 +79,20 @@ class RunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Stop selected runs")
     def stop_selected_runs(self, request, queryset) -> None:
-        from chat.agent.stopping import stop_runs
-
         runs = list(queryset.select_related("conversation"))
-        sent = stop_runs(runs, request.user)
+        sent = stop_runs(runs, request.user, served_port_of(request))
         skipped = len(runs) - sent
         self.message_user(request, f"Stop sent for {sent} run(s); they end within moments.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} run(s) had already ended.", messages.WARNING)
+
+
+def served_port_of(request) -> int | None:
+    """The port this process serves on (the ASGI scope's server), not the proxy's."""
+    try:
+        return int(request.META.get("SERVER_PORT", ""))
+    except ValueError:
+        return None
 
 
 @admin.register(Message)

@@ -17,6 +17,7 @@ ABLY_KEY_PATTERN = re.compile(r"^[^:.\s]+\.[^:.\s]+:[^:.\s]+$")
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
 MIN_SECRET_KEY_LENGTH = 32
 TOKEN_TTL_RANGE = (60, 24 * 3600)
+CHANNELS_REDIS_BLOCKING_POP_SECONDS = 5  # channels_redis.core.RedisChannelLayer.brpop_timeout
 
 
 @register(Tags.security)
@@ -81,6 +82,15 @@ def check_infrastructure(app_configs, **kwargs) -> list[Error]:
                 f"REDIS_URL must start with one of {sorted(REDIS_SCHEMES)}.",
                 hint="For example redis://127.0.0.1:6379/0.",
                 id="chat.E007",
+            )
+        )
+    if settings.REDIS_URL and settings.REDIS_SOCKET_TIMEOUT_SECONDS <= CHANNELS_REDIS_BLOCKING_POP_SECONDS:
+        errors.append(
+            Error(
+                f"REDIS_SOCKET_TIMEOUT_SECONDS must exceed {CHANNELS_REDIS_BLOCKING_POP_SECONDS} s, "
+                "channels-redis's blocking pop, or every idle agent worker times out.",
+                hint="Leave it at its default (15).",
+                id="chat.E010",
             )
         )
     engine = settings.DATABASES["default"]["ENGINE"]

@@ -63,6 +63,12 @@ class Run(models.Model):
     heartbeat_at = models.DateTimeField(
         null=True, blank=True, help_text="Last sign of life from the worker running it (for the reaper)."
     )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the queued run (null = still queued)."
+    )
+    worker_id = models.CharField(
+        max_length=200, blank=True, help_text="The worker (host:pid) or reaper that holds the run."
+    )
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
 

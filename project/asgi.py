@@ -14,9 +14,9 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from chat.agent.consumer import AgentConsumer  # noqa: E402
 from chat.agent.embedded import StartAgentWorker  # noqa: E402
-from chat.agent.jobs import AGENT_CHANNEL  # noqa: E402
-from chat.agent.worker import AgentConsumer  # noqa: E402
+from chat.runs.jobs import AGENT_CHANNEL  # noqa: E402
 from project.startup_checks import fail_on_check_errors  # noqa: E402
 
 fail_on_check_errors()

@@ -35,10 +35,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Before `channels`: its `runworker` command replaces Channels' own (see chat/agent/worker.py).
+    "chat",
     "channels",
     "django_htmx",
     "broker",
-    "chat",
 ]
 
 MIDDLEWARE = [
@@ -87,7 +88,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # under that light concurrency.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "timeout": 20,
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
             # Writers take the lock at BEGIN, so they wait out the busy timeout instead of failing with
             # SQLITE_BUSY when a read transaction would otherwise have to upgrade.
             "transaction_mode": "IMMEDIATE",
@@ -96,12 +97,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The Redis database is the URL's path (redis://host:6379/3). The socket timeout must exceed
+# channels-redis's 5 s blocking pop, or every idle worker times out (redis-py's default is 5 s).
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=15.0)
+CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="chat")
+# The agent: a queued run no worker claimed within this long is ended `error` by the reaper;
+# its job expires from Redis at the same age, so no job outlives its run's claim window.
+AGENT_CLAIM_TIMEOUT_SECONDS = env.int("AGENT_CLAIM_TIMEOUT_SECONDS", default=120)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+                        "socket_connect_timeout": 5,
+                        "retry_on_timeout": False,
+                    }
+                ],
+                "prefix": CHANNEL_LAYER_PREFIX,
+                "expiry": AGENT_CLAIM_TIMEOUT_SECONDS,
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
+            },
         }
     }
 else:
@@ -144,6 +164,16 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS behind a proxy (see the README's Deployment section); all off by default for local use.
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
+# The broker's REST routes: agent workers and the admin's Stop call them over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^time$", r"^is-the-internet-up\.txt$", r"^keys/", r"^channels/"]
+# "HTTP_X_FORWARDED_PROTO,https": trust the proxy's header saying the request came over HTTPS.
+_proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
 
 # Ably: unset ABLY_ENDPOINT means the embedded broker in this process.
 ABLY_API_KEY = env.str("ABLY_API_KEY", default=_local["ably_api_key"])
@@ -156,6 +186,9 @@ EMBEDDED_BROKER = not ABLY_ENDPOINT
 if EMBEDDED_BROKER:
     # Ably SDK requests to paths nobody serves get Ably's JSON 40400, not the site's HTML page.
     MIDDLEWARE.insert(0, "broker.not_found.ably_not_found_middleware")
+# Browsers reach Ably through this site's own address (a proxy routes the Ably paths to the
+# broker processes) even though ABLY_ENDPOINT is set for the server side. See chat/ably_endpoint.py.
+ABLY_BROWSER_SAME_ORIGIN = env.bool("ABLY_BROWSER_SAME_ORIGIN", default=False)
 # The embedded broker (see docs/broker.md); Ably's own values by default.
 BROKER_SITE_CODE = env.str("BROKER_SITE_CODE", default="local")
 BROKER_TOKEN_DEFAULT_TTL_MS = env.int("BROKER_TOKEN_DEFAULT_TTL_MS", default=3_600_000)
@@ -178,8 +211,8 @@ BROKER_REDIS_URL = env.str("BROKER_REDIS_URL", default=REDIS_URL)
 BROKER_REDIS_PREFIX = env.str("BROKER_REDIS_PREFIX", default="broker")
 BROKER_CACHED_CHANNELS = env.int("BROKER_CACHED_CHANNELS", default=1000)
 
-# Where the in-process agent reaches this server's own embedded broker (loopback);
-# port 0 = the port this server is serving on.
+# Where agents reach a web process's embedded broker (loopback); port 0 = in that web process,
+# the port it serves on; elsewhere unset means "not configured" (chat/ably_endpoint.py).
 EMBEDDED_BROKER_HOST = env.str("EMBEDDED_BROKER_HOST", default="127.0.0.1")
 EMBEDDED_BROKER_PORT = env.int("EMBEDDED_BROKER_PORT", default=0)
 
@@ -191,6 +224,8 @@ AGENT_REAP_AFTER_SECONDS = env.float("AGENT_REAP_AFTER_SECONDS", default=30.0)
 AGENT_REAP_INTERVAL_SECONDS = env.float("AGENT_REAP_INTERVAL_SECONDS", default=10.0)
 # Streamed deltas within this window travel as one append (0 = one append per token).
 AGENT_APPEND_WINDOW_MS = env.float("AGENT_APPEND_WINDOW_MS", default=40.0)
+AGENT_SHUTDOWN_GRACE_SECONDS = env.float("AGENT_SHUTDOWN_GRACE_SECONDS", default=5.0)
+AGENT_DB_RETRY_SECONDS = env.float("AGENT_DB_RETRY_SECONDS", default=15.0)
 
 # The model (see chat/agent/providers).
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="demo")

@@ -12,3 +12,5 @@ urlpatterns = [
 
 if settings.EMBEDDED_BROKER:
     urlpatterns += [path("", include("broker.urls"))]
+
+handler500 = "chat.views.server_errors.server_error"

@@ -1,100 +1,73 @@
-"""The agent worker: a Channels consumer on the `agent` channel.
+"""The `runworker agent` process: Channels' worker loop with the agent runtime's lifecycle.
 
-In the embedded setup it runs inside the Daphne process, started on the first invocation;
-with Redis, `python manage.py runworker agent` processes take the same messages and scale
-out. Each invocation runs as its own task, so one worker streams many runs at once.
+Compared with Channels' own worker it (1) starts the runtime, and with it the reaper, before the
+first job; (2) on SIGTERM/SIGINT ends the runs in flight and exits 0; (3) when the job queue
+fails (Redis gone) ends the runs in flight `error` with their text and exits non-zero, so a
+supervisor restarts it; (4) never hangs on the way out: after the bounded shutdown, tasks that
+ignore cancellation are abandoned rather than awaited.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
-from channels.consumer import AsyncConsumer
-from channels.layers import get_channel_layer
-from channels.routing import ChannelNameRouter
 from channels.worker import Worker
-from django.conf import settings
 
-from chat.agent.embedded import served_port
-from chat.agent.jobs import AGENT_CHANNEL, InvocationJob
-from chat.agent.pool import SessionPool
-from chat.agent.providers.config import build_provider
-from chat.agent.reaper import reap_forever
-from chat.agent.runner import run_invocation
-from chat.transport.clients import AblyTarget, build_clients
+from chat.agent import runtime
 
 log = logging.getLogger(__name__)
 
-
-def agent_ably_target() -> AblyTarget:
-    """Ably itself, a standalone broker, or this process's own embedded broker."""
-    if settings.ABLY_ENDPOINT:
-        return AblyTarget(settings.ABLY_ENDPOINT, settings.ABLY_PORT, settings.ABLY_TLS)
-    port = settings.EMBEDDED_BROKER_PORT or served_port() or 8000
-    return AblyTarget(settings.EMBEDDED_BROKER_HOST, port, tls=False)
+EXIT_OK = 0
+EXIT_QUEUE_LOST = 3
+ABANDON_AFTER_SECONDS = 3.0
+QUEUE_LOST_MESSAGE = "The agent worker lost its job queue; the answer is incomplete."
 
 
-class AgentRuntime:
-    """Per-process state shared by every invocation: the Ably connection and the model client."""
+class AgentWorker(Worker):
+    def run(self) -> int:  # type: ignore[override]
+        """Run until stopped; returns the process exit status."""
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return loop.run_until_complete(self._main())
+        finally:
+            _abandon_leftovers(loop)
 
-    def __init__(self) -> None:
-        self.pool = SessionPool(
-            lambda: build_clients(settings.ABLY_API_KEY, agent_ably_target()),
-            append_window_ms=settings.AGENT_APPEND_WINDOW_MS,
-        )
-        self.provider = build_provider()
-        self.tasks: set[asyncio.Task] = set()
-        self._reaper: asyncio.Task | None = None
-
-    def start_reaper(self) -> None:
-        if self._reaper is None:
-            self._reaper = asyncio.ensure_future(reap_forever(self.pool))
-
-    def spawn(self, job: InvocationJob) -> None:
-        task = asyncio.ensure_future(run_invocation(job, self.pool, self.provider))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def shutdown(self) -> None:
-        """Stop every run (each publishes its `ai-run-end`), then close connections."""
-        if self._reaper is not None:
-            self._reaper.cancel()
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.pool.close()
-        await self.provider.aclose()
-
-
-_runtime: AgentRuntime | None = None
-
-
-def runtime() -> AgentRuntime:
-    global _runtime
-    if _runtime is None:
-        _runtime = AgentRuntime()
-    return _runtime
+    async def _main(self) -> int:
+        agent = runtime.current()
+        agent.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        serving = asyncio.ensure_future(self.arun())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not serving.done():
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await serving
+            log.info("agent worker stopping (signal)")
+            await agent.shutdown()
+            return EXIT_OK
+        failure = serving.exception() if not serving.cancelled() else None
+        log.error("agent worker lost its job queue: %r; exiting", failure)
+        await agent.shutdown(QUEUE_LOST_MESSAGE)
+        return EXIT_QUEUE_LOST
 
 
-class AgentConsumer(AsyncConsumer):
-    async def agent_invoke(self, message: dict) -> None:
-        current = runtime()
-        current.start_reaper()
-        current.spawn(InvocationJob.from_message(message))
-
-
-_embedded_worker: asyncio.Task | None = None
-
-
-def ensure_embedded_worker(start_reaper: bool = False) -> None:
-    """Start the in-process worker on this event loop once (embedded setup)."""
-    global _embedded_worker
-    if start_reaper:
-        runtime().start_reaper()
-    if not settings.AGENT_IN_PROCESS or (_embedded_worker is not None and not _embedded_worker.done()):
-        return
-    application = ChannelNameRouter({AGENT_CHANNEL: AgentConsumer.as_asgi()})
-    worker = Worker(application=application, channels=[AGENT_CHANNEL], channel_layer=get_channel_layer())
-    _embedded_worker = asyncio.ensure_future(worker.arun())
-    log.info("agent worker started in this process")
+def _abandon_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left (SDK internals), wait briefly, then close the loop regardless."""
+    leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.wait(leftovers, timeout=ABANDON_AFTER_SECONDS))
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()

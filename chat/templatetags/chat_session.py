@@ -1,16 +1,15 @@
 """What the conversation page's `session.js` needs to know, handed over as one JSON blob.
 
-The broker endpoint comes from settings only for an external Ably; the embedded broker is the
-site itself, so the browser uses the page's own host, port and scheme (right behind any proxy).
+Where the browser finds Ably is decided in `chat/ably_endpoint.py`.
 """
 
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
 from django.middleware.csrf import get_token
 from django.urls import reverse
 
+from chat.ably_endpoint import browser_config
 from chat.identity import client_id_for
 from chat.models import Conversation, Run
 from chat.titles import needs_title
@@ -20,17 +19,6 @@ register = template.Library()
 
 # Stands in for an id in URL patterns the browser fills in.
 ID_PLACEHOLDER = "__id__"
-
-
-def broker_config() -> dict:
-    if settings.EMBEDDED_BROKER:
-        return {"embedded": True}
-    return {
-        "embedded": False,
-        "endpoint": settings.ABLY_ENDPOINT,
-        "port": settings.ABLY_PORT or None,
-        "tls": settings.ABLY_TLS,
-    }
 
 
 @register.simple_tag(takes_context=True)
@@ -52,7 +40,7 @@ def chat_session_config(context, conversation: Conversation, transcript: list) -
         ),
         "idPlaceholder": ID_PLACEHOLDER,
         "csrfToken": get_token(request),
-        "broker": broker_config(),
+        "broker": browser_config(),
         "activeRunIds": list(open_runs.values_list("run_id", flat=True)),
         "lastCodecMessageId": transcript[-1].message.codec_message_id if transcript else "",
         "firstMessage": context.get("first_message", ""),

@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -33,6 +35,12 @@ print(json.dumps({{
     "messages": [[m.role, m.status, m.text] for m in run.messages.order_by("created_at", "id")],
 }}))
 """
+
+
+def run_pk(server, run_id: str) -> int:
+    """The run's primary key, read straight from the server's SQLite file (no subprocess)."""
+    with closing(sqlite3.connect(server.data_dir / "db.sqlite3")) as db:
+        return db.execute("select id from chat_run where run_id = ?", (run_id,)).fetchone()[0]
 
 
 def run_state(server, run_id: str) -> dict:
@@ -102,7 +110,7 @@ async def test_admin_stop_selected_runs_cancels_as_the_staff_user(agent_server, 
     peer = await peer_for(alice, conversation)
     run_id, _ = await start_run(alice, peer, conversation, "hello")
     await peer.wait_for(lambda: bool(streamed_text(peer, run_id)), "the first token")
-    pk = run_state(agent_server, run_id)["pk"]
+    pk = run_pk(agent_server, run_id)  # fast: the answer must still be streaming when Stop lands
     response = await root.http.post(
         "/admin/chat/run/", data={"action": "stop_selected_runs", "_selected_action": str(pk)}
     )
@@ -193,41 +201,44 @@ async def test_concurrent_runs_in_one_conversation_stop_independently(agent_serv
 
 
 async def test_reaper_ends_the_run_of_a_killed_worker():
+    """The in-process agent: a restarted server's reaper, running from its start, ends the run."""
     slow = {"DEMO_TOKENS_PER_SECOND": "5", "AGENT_HEARTBEAT_SECONDS": "0.5"}
     with run_live_server(slow) as first:
         alice = make_web_user(first, "alice")
         try:
             conversation = await new_conversation(alice)
-            run_id, codec_id = await _start_on(first, alice, conversation)
+            run_id, codec_id, streamed = await _start_on(first, alice, conversation)
             os.kill(first.pid, signal.SIGKILL)
             reap = {"AGENT_REAP_AFTER_SECONDS": "1", "AGENT_REAP_INTERVAL_SECONDS": "0.5"}
             with run_live_server(reap, reuse=first) as second:
                 alice.http.base_url = second.base_url
+                state = await _wait_closed(second, run_id)
                 clients = browser_clients(second, alice, conversation)
-                peer = Peer(clients, f"ai:{conversation}", alice.client_id)
                 try:
-                    await peer.attach()
-                    end = headers(await _run_end_stored_or_live(peer, run_id))
+                    page = await clients.rest.channels.get(f"ai:{conversation}").history(limit=100)
                 finally:
                     await clients.close()
-                state = run_state(second, run_id)
         finally:
             await alice.http.aclose()
+    ends = [
+        m for m in page.items if m.name == wire.EVENT_RUN_END and headers(m)[wire.HEADER_RUN_ID] == run_id
+    ]
+    assert len(ends) == 1
+    end = headers(ends[0])
     assert end[wire.HEADER_RUN_REASON] == "error"
     assert end[wire.HEADER_INPUT_CODEC_MESSAGE_ID] == codec_id
     assert state["status"] == "error" and state["error_code"] == int(end[wire.HEADER_ERROR_CODE])
+    kept = state["messages"][1][2]
+    assert kept.startswith(streamed) and len(kept) >= len(streamed) > 0
 
 
-async def _run_end_stored_or_live(peer, run_id: str):
-    """The run's `ai-run-end`: the reaper of a fresh server may publish it before the peer is attached.
-
-    The peer is attached first, so an end published after the history read still arrives live.
-    """
-    page = await peer.clients.rest.channels.get(peer.channel_name).history()
-    for message in page.items:
-        if message.name == wire.EVENT_RUN_END and headers(message).get(wire.HEADER_RUN_ID) == run_id:
-            return message
-    return await peer.wait_run_end(run_id)
+async def _wait_closed(server, run_id: str, seconds: float = 20) -> dict:
+    for _ in range(int(seconds * 2)):
+        state = run_state(server, run_id)
+        if state["status"] != "active":
+            return state
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"run {run_id} still active after {seconds}s")
 
 
 async def _start_on(server, user, conversation):
@@ -237,6 +248,7 @@ async def _start_on(server, user, conversation):
         await peer.attach()
         run_id, codec_id = await start_run(user, peer, conversation, "a slow answer please")
         await peer.wait_for(lambda: bool(streamed_text(peer, run_id)), "the first token")
+        streamed = streamed_text(peer, run_id)
     finally:
         await clients.close()
-    return run_id, codec_id
+    return run_id, codec_id, streamed

@@ -38,6 +38,7 @@ def test_default_configuration_is_clean():
         ({"ABLY_TOKEN_TTL_SECONDS": 10}, "chat.E005"),
         ({"ALLOWED_HOSTS": [], "DEBUG": False}, "chat.E006"),
         ({"REDIS_URL": "http://localhost:6379"}, "chat.E007"),
+        ({"REDIS_URL": "redis://localhost:6379/0", "REDIS_SOCKET_TIMEOUT_SECONDS": 5}, "chat.E010"),
     ],
 )
 def test_bad_setting_is_reported(settings, overrides, expected):
@@ -110,3 +111,9 @@ def test_environment_overrides_generated_secrets(tmp_path):
         timeout=60,
     )
     assert result.stdout.split() == ["app.key:secret", "False"]
+
+
+def test_ssl_redirect_spares_the_broker_rest_routes_that_servers_call_over_loopback(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/time").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301

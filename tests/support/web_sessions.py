@@ -12,6 +12,7 @@ import secrets
 import string
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -70,6 +71,13 @@ def manage(server: LiveServer, *args: str) -> str:
 
 def make_web_user(server: LiveServer, username: str, staff: bool = False, superuser: bool = False) -> WebUser:
     """A user with a logged-in httpx client (session cookie + CSRF token set)."""
+    return make_user_with(lambda *args: manage(server, *args), server.base_url, username, staff, superuser)
+
+
+def make_user_with(
+    run_manage: Callable[..., str], base_url: str, username: str, staff: bool = False, superuser: bool = False
+) -> WebUser:
+    """The same, with the user made by `run_manage` (e.g. a topology's) and HTTP sent to `base_url`."""
     args = json.dumps(
         {
             "username": username,
@@ -78,12 +86,12 @@ def make_web_user(server: LiveServer, username: str, staff: bool = False, superu
             "superuser": superuser,
         }
     )
-    made = json.loads(manage(server, "shell", "-c", _MAKE_USER.format(args=args)).strip().splitlines()[-1])
+    made = json.loads(run_manage("shell", "-c", _MAKE_USER.format(args=args)).strip().splitlines()[-1])
     csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
     http = httpx.AsyncClient(
-        base_url=server.base_url,
+        base_url=base_url,
         cookies={"sessionid": made["session"], "csrftoken": csrf},
-        headers={"X-CSRFToken": csrf, "Referer": server.base_url + "/"},
+        headers={"X-CSRFToken": csrf, "Referer": base_url + "/"},
         timeout=10,
     )
     return WebUser(made["pk"], username, http)

@@ -1,7 +1,8 @@
 """Stopping runs from the web side (Django admin), through the protocol like any client.
 
 The cancel is an `ai-cancel` published with the staff user's own clientId, so the agent's
-`on_cancel` judges it exactly as it judges a Stop pressed in a browser.
+`on_cancel` judges it exactly as it judges a Stop pressed in a browser. It goes over REST to
+wherever `chat.ably_endpoint` says Ably is; no worker is involved or imported.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from ably.types.message import Message
 from asgiref.sync import async_to_sync
 from django.conf import settings
 
-from chat.agent.worker import agent_ably_target
+from chat.ably_endpoint import server_target
 from chat.identity import client_id_for
 from chat.models import Run
 from chat.transport import wire
@@ -20,11 +21,11 @@ from chat.transport.clients import build_rest_client
 from chat.transport.envelope import build_extras
 
 
-async def publish_cancels(runs: list[Run], staff_user) -> int:
+async def publish_cancels(runs: list[Run], staff_user, served_port: int | None = None) -> int:
     client_id = client_id_for(staff_user)
     channels = sorted({run.conversation.channel_name for run in runs})
     rest = build_rest_client(
-        settings.ABLY_API_KEY, agent_ably_target(), client_id, {name: ["publish"] for name in channels}
+        settings.ABLY_API_KEY, server_target(served_port), client_id, {name: ["publish"] for name in channels}
     )
     try:
         for run in runs:
@@ -36,9 +37,12 @@ async def publish_cancels(runs: list[Run], staff_user) -> int:
     return len(runs)
 
 
-def stop_runs(runs: list[Run], staff_user) -> int:
-    """Publish one cancel per open run; returns how many were sent."""
+def stop_runs(runs: list[Run], staff_user, served_port: int | None = None) -> int:
+    """Publish one cancel per open run; returns how many were sent.
+
+    `served_port` is the port the request came in on: an embedded broker is on this process.
+    """
     open_runs = [run for run in runs if run.is_open]
     if not open_runs:
         return 0
-    return async_to_sync(publish_cancels)(open_runs, staff_user)
+    return async_to_sync(publish_cancels)(open_runs, staff_user, served_port)
