@@ -7,3 +7,6 @@ class BrokerConfig(AppConfig):
     name = "broker"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Embedded Ably broker"
+
+    def ready(self) -> None:
+        from broker import checks  # noqa: F401  (registers the broker's system checks)

@@ -6,9 +6,15 @@ the channel operations (`attach`, `publish`). Frames are handled one at a time, 
 what gives per-connection ordering of publishes and appends. Everything the server says goes
 through the connection's `Outbox`.
 
+Frames are read as they arrive and queued (`broker.realtime.intake`, bounded); one task per
+connection handles them in order. HEARTBEATs are answered on arrival, so a busy connection still
+answers pings. Every frame passes the per-connection rate limit (`broker.realtime.ratelimit`) on
+arrival: a publish over the limit is NACKed with 42911, a flood far beyond it closes the connection.
+
 Bad input never escapes as an exception: a frame that cannot be read (malformed, unknown action,
 oversized) is answered with a connection ERROR and the socket is closed; a bad ACK-required frame
-with a readable msgSerial is NACKed; a bad channel operation gets a channel ERROR. Other
+with a readable msgSerial (a bad field, a value beyond `broker.inbound_limits`) is NACKed; a bad
+channel operation gets a channel ERROR. If the socket cannot be written, it is closed. Other
 connections never notice.
 """
 
@@ -29,10 +35,17 @@ from broker.fanout import hub
 from broker.realtime import conf
 from broker.realtime.attach import attach, detach, fail_channel, recheck_capabilities, suspend_attachments
 from broker.realtime.codec import FrameCodec
-from broker.realtime.inbound import read_access_token, read_action, read_channel
+from broker.realtime.inbound import (
+    read_access_token,
+    read_action,
+    read_channel,
+    read_msg_serial,
+)
+from broker.realtime.intake import Inbound, Intake, IntakeFull
 from broker.realtime.outbox import Outbox
 from broker.realtime.presence import roster, synthesized_leaves
 from broker.realtime.publish import handle_ack_required
+from broker.realtime.ratelimit import InboundRate, Verdict, rate_exceeded, rate_exceeded_fatal
 from broker.realtime.registry import ConnectionState, registry
 from broker.wire import (
     ACK_REQUIRED_ACTIONS,
@@ -41,6 +54,7 @@ from broker.wire import (
     CD_CONNECTION_STATE_TTL,
     CD_MAX_FRAME_SIZE,
     CD_MAX_IDLE_INTERVAL,
+    CD_MAX_INBOUND_RATE,
     CD_MAX_MESSAGE_SIZE,
     CD_SERVER_ID,
     CD_SITE_CODE,
@@ -48,8 +62,12 @@ from broker.wire import (
     F_CONNECTION_DETAILS,
     F_CONNECTION_ID,
     F_CONNECTION_KEY,
+    F_COUNT,
     F_ERROR,
     F_ID,
+    F_MESSAGES,
+    F_MSG_SERIAL,
+    F_PRESENCE,
     PARAM_ACCESS_TOKEN,
     PARAM_APPEND_ROLLUP_WINDOW,
     PARAM_CLIENT_ID,
@@ -73,6 +91,19 @@ def _query_params(scope: dict) -> dict[str, str]:
     return {name: values[-1] for name, values in parse_qs(raw, keep_blank_values=True).items()}
 
 
+def _weight(frame: dict, action: int) -> int:
+    """How many messages a frame counts for in the rate limit: its messages, or 1."""
+    if action in ACK_REQUIRED_ACTIONS:
+        items = frame.get(F_MESSAGES if action == Action.MESSAGE else F_PRESENCE)
+        if isinstance(items, list) and items:
+            return len(items)
+    return 1
+
+
+def _nack(msg_serial: int, error: AblyError) -> dict:
+    return {F_ACTION: Action.NACK, F_MSG_SERIAL: msg_serial, F_COUNT: 1, F_ERROR: error.to_dict()}
+
+
 def _rollup_window(params: dict[str, str]) -> int:
     try:
         window = int(params[PARAM_APPEND_ROLLUP_WINDOW])
@@ -88,6 +119,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     rollup_window_ms = 0
     _closing = False
     _renewal_requested_for: int | None = None
+    _worker: asyncio.Task | None = None
 
     # -- socket lifecycle ----------------------------------------------------------------------------
 
@@ -103,8 +135,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             heartbeat_ms=conf.max_idle_interval_ms(),
             max_backlog=conf.max_outbound_backlog(),
             on_overflow=self._drop_transport,
+            on_write_failure=self._drop_transport,
         )
         self.outbox.start()
+        self.rate = InboundRate(conf.max_inbound_rate(), conf.inbound_burst())
+        self.intake = Intake(
+            max_frames=conf.max_inbound_backlog(), max_bytes=conf.max_inbound_backlog_bytes()
+        )
         try:
             await self._establish(params)
         except AblyError as error:
@@ -145,6 +182,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         state.cancel("presence_leave")
         self._send_connected(resume_error)
         self._schedule_token_timers()
+        self._worker = asyncio.get_running_loop().create_task(self._work())
 
     async def _take_over(self, state: ConnectionState) -> None:
         """Resume onto a new socket; the old one, if the server still holds it, is closed quietly."""
@@ -157,12 +195,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             previous.superseded()
 
     def superseded(self) -> None:
-        self._closing = True
-        if self.outbox is not None:
-            self.outbox.stop()
-        asyncio.get_running_loop().create_task(self.close())
+        self._drop_transport()
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None and self._worker is not asyncio.current_task():
+            self._worker.cancel()
+        self._worker = None
 
     async def disconnect(self, code: int) -> None:
+        self._closing = True
+        self._stop_worker()
         if self.outbox is not None:
             self.outbox.stop()
         state = self.state
@@ -214,9 +256,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.close()
 
     def _drop_transport(self) -> None:
+        """Close at once, without flushing: the socket cannot take more (not read, or write failed)."""
+        if self._closing and self.outbox is None:
+            return
         self._closing = True
+        self._stop_worker()
         if self.outbox is not None:
             self.outbox.stop()
+            self.outbox = None
         asyncio.get_running_loop().create_task(self.close())
 
     def _send_connected(self, error: AblyError | None = None) -> None:
@@ -232,6 +279,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 CD_MAX_IDLE_INTERVAL: conf.max_idle_interval_ms(),
                 CD_MAX_MESSAGE_SIZE: broker_conf.max_message_size(),
                 CD_MAX_FRAME_SIZE: conf.max_frame_size(),
+                CD_MAX_INBOUND_RATE: conf.max_inbound_rate(),
                 CD_SERVER_ID: conf.server_id(),
                 CD_SITE_CODE: broker_conf.site_code(),
             },
@@ -280,27 +328,85 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     # -- inbound -------------------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Read one frame on arrival: size, parse, rate; answer a HEARTBEAT, queue anything else."""
         if self.state is None or self._closing:
             return
-        size = len(bytes_data) if bytes_data is not None else len((text_data or "").encode("utf-8"))
+        text_size = len((text_data or "").encode("utf-8", "surrogatepass"))
+        size = len(bytes_data) if bytes_data is not None else text_size
         try:
             if size > conf.max_frame_size():
                 raise AblyError(ErrorCode.MESSAGE_TOO_LARGE, 400, "Frame exceeds maxFrameSize")
-            frame = self.codec.decode(text=text_data, data=bytes_data)
-            await self._dispatch(frame, read_action(frame))
+            frame = self.codec.parse(text=text_data, data=bytes_data)
+            action = read_action(frame)
+            verdict = self.rate.admit(_weight(frame, action))
+            if verdict is Verdict.FATAL:
+                raise rate_exceeded_fatal(self.rate.rate)
+            if action == Action.HEARTBEAT:
+                self._answer_heartbeat(frame)
+                return
+            admitted = verdict is Verdict.ADMIT
+            if not admitted and action in ACK_REQUIRED_ACTIONS:
+                # Refused on arrival: keep only what the NACK needs, so a flood costs no memory.
+                frame = {F_ACTION: action, F_MSG_SERIAL: frame.get(F_MSG_SERIAL)}
+                size = 0
+            self.intake.put(Inbound(frame, action, text_data is not None, admitted, size))
+        except IntakeFull:
+            await self._fail(rate_exceeded_fatal(self.rate.rate))
         except AblyError as error:
             await self._fail(error)
         except Exception:
             log.exception("unexpected error on connection %s", self.state.connection_id)
             await self._fail(AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
 
-    async def _dispatch(self, frame: dict, action: int) -> None:
-        if action == Action.HEARTBEAT:
-            if frame.get(F_ID) is not None:
-                self.send_frame({F_ACTION: Action.HEARTBEAT, F_ID: frame[F_ID]})
-        elif action in ACK_REQUIRED_ACTIONS:
+    def _answer_heartbeat(self, frame: dict) -> None:
+        ping_id = frame.get(F_ID)
+        if ping_id is not None:
+            self.send_frame({F_ACTION: Action.HEARTBEAT, F_ID: ping_id})
+
+    async def _work(self) -> None:
+        """Handle queued frames one at a time, in arrival order, until the connection closes."""
+        while not self._closing:
+            item = await self.intake.get()
+            if self._closing:
+                return
+            try:
+                await self._handle(item)
+            except AblyError as error:
+                await self._fail(error)
+            except Exception:
+                log.exception("unexpected error on connection %s", self.state.connection_id)
+                await self._fail(AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
+
+    async def _handle(self, item: Inbound) -> None:
+        frame, action = item.frame, item.action
+        if action in ACK_REQUIRED_ACTIONS:
+            msg_serial = read_msg_serial(frame)  # unreadable: nothing to NACK, so a fatal frame error
+            if not item.admitted:
+                self._reject(msg_serial, rate_exceeded(self.rate.rate))
+                return
+            try:
+                self.codec.check(frame, is_json=item.is_json)
+            except AblyError as error:
+                self._reject(msg_serial, error)
+                return
             await handle_ack_required(self, frame, action)
-        elif action in (Action.ATTACH, Action.DETACH):
+            return
+        self.codec.check(frame, is_json=item.is_json)
+        await self._dispatch(frame, action)
+
+    def _reject(self, msg_serial: int, error: AblyError) -> None:
+        """NACK a msgSerial without processing it; a retransmission still gets its first outcome."""
+        outcome, is_new = self.state.outcome_for(msg_serial)
+        if not is_new and outcome.done():
+            self.send_frame(outcome.result())
+            return
+        reply = _nack(msg_serial, error)
+        if is_new:
+            outcome.set_result(reply)
+        self.send_frame(reply)
+
+    async def _dispatch(self, frame: dict, action: int) -> None:
+        if action in (Action.ATTACH, Action.DETACH):
             channel = read_channel(frame)
             try:
                 await (attach if action == Action.ATTACH else detach)(self, channel, frame)
@@ -319,6 +425,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _fail(self, error: AblyError) -> None:
         """A fatal connection error: tell the client (it goes FAILED), forget the state, close."""
+        if self._closing:
+            return
+        self.intake.clear()
         self.send_frame({F_ACTION: Action.ERROR, F_ERROR: error.to_dict()})
         if self.state.transport is self:
             await self._release(self.state, discard=True)

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from broker import store
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import broadcast
+from broker.inbound_limits import non_negative_int
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.pagination import CURSOR_PARAM, link_header
 from broker.rest.requests import authenticate, raw_path_segment, require
@@ -37,9 +38,7 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit():
-        raise _bad_param(name, "expected a non-negative integer")
-    return int(value)
+    return non_negative_int(value, name)
 
 
 def _limit(request: HttpRequest) -> int:
