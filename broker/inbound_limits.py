@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import msgpack
 
 from broker.errors import AblyError, ErrorCode
+from broker.wire import F_ACTION, F_CLIENT_ID, F_ENCODING, F_EXTRAS, F_ID, F_NAME, F_SERIAL, F_VERSION
 
 # Containers inside containers, counting the frame or body itself. Ably messages need a handful
 # (frame > messages > message > extras > headers); 32 leaves room for structured data.
@@ -32,6 +34,11 @@ MAX_INT = 2**64 - 1
 MAX_QUERY_INT = 2**63 - 1
 
 _REPLACEMENT = "\ufffd"
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+# Message fields that are text or objects whenever present (null is the same as absent).
+TEXT_FIELDS = (F_ID, F_NAME, F_ENCODING, F_CLIENT_ID, F_SERIAL)
+OBJECT_FIELDS = (F_EXTRAS, F_VERSION)
 
 
 def invalid_body(detail: str) -> AblyError:
@@ -102,6 +109,31 @@ def check_value(value: Any) -> None:
             raise invalid_body(f"unsupported value type {type(item).__name__}")
 
 
+def check_message_fields(message: Any, where: str) -> dict:
+    """The message if its optional fields have the types Ably gives them; 40000 naming the field if not.
+
+    Both transports call it before any field is used (the JSON base64 step reads `encoding`).
+    Unknown fields are ignored, as Ably does. `data` is each transport's business: realtime takes
+    raw JSON structures, REST only text and binary.
+    """
+    if not isinstance(message, dict):
+        raise AblyError(ErrorCode.INVALID_BODY, 400, f"Invalid message: {where} must be objects")
+    for name in TEXT_FIELDS:
+        if message.get(name) is not None and not isinstance(message[name], str):
+            raise _invalid_field(where, name, "a string")
+    for name in OBJECT_FIELDS:
+        if message.get(name) is not None and not isinstance(message[name], dict):
+            raise _invalid_field(where, name, "an object")
+    action = message.get(F_ACTION)
+    if action is not None and (not isinstance(action, int) or isinstance(action, bool)):
+        raise _invalid_field(where, F_ACTION, "an integer")
+    return message
+
+
+def _invalid_field(where: str, name: str, expected: str) -> AblyError:
+    return AblyError(ErrorCode.BAD_REQUEST, 400, f"Invalid message: {where}.{name} must be {expected}")
+
+
 def non_negative_int(text: str, name: str) -> int:
     """A query parameter or hand-written field as a non-negative integer: ASCII digits only.
 
@@ -124,7 +156,7 @@ def encodable(value: Any) -> Any:
     if isinstance(value, str):
         if is_utf8_text(value):
             return value
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATES.sub(_REPLACEMENT, value)
     if isinstance(value, dict):
         return {encodable(str(k)): encodable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

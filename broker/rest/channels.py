@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from broker import store
 from broker.errors import AblyError, ErrorCode
 from broker.fanout import broadcast
-from broker.inbound_limits import non_negative_int
+from broker.inbound_limits import check_message_fields, non_negative_int
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.pagination import CURSOR_PARAM, link_header
 from broker.rest.requests import authenticate, raw_path_segment, require
@@ -70,7 +70,12 @@ def _paged(request: HttpRequest, resource: str, page: store.Page) -> HttpRespons
 
 
 def _inbound_messages(request: HttpRequest, body: Any) -> list:
+    """The messages of a publish body, each field type-checked before anything reads it."""
     items = body if isinstance(body, list) else [body]
+    if not items:
+        raise AblyError(ErrorCode.INVALID_BODY, 400, "A publish needs at least one message")
+    for item in items:
+        check_message_fields(item, "messages[]")
     return items if is_msgpack_request(request) else [canonical_message(item) for item in items]
 
 
@@ -130,9 +135,10 @@ def channel_messages(request: HttpRequest) -> HttpResponse:
 def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
     caller = authenticate(request)
     body = read_body(request)
-    message = body if is_msgpack_request(request) else canonical_message(body)
-    if not isinstance(message, dict):
+    if not isinstance(body, dict):
         raise AblyError(ErrorCode.INVALID_BODY, 400, "The body must be one message object")
+    check_message_fields(body, "message")
+    message = body if is_msgpack_request(request) else canonical_message(body)
     action = message.get(F_ACTION)
     if action not in (MessageAction.UPDATE, MessageAction.DELETE, MessageAction.APPEND):
         raise _bad_param("action", "a PATCH must be an update (1), delete (2) or append (5)")

@@ -69,8 +69,8 @@ def read_body(request: HttpRequest) -> Any:
     return body
 
 
-def _split_last_token(encoding: str | None) -> tuple[str | None, str | None]:
-    if not encoding:
+def _split_last_token(encoding: Any) -> tuple[str | None, str | None]:
+    if not encoding or not isinstance(encoding, str):
         return None, None
     head, _, last = encoding.rpartition(ENCODING_SEPARATOR)
     return head or None, last
