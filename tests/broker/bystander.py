@@ -66,10 +66,20 @@ class Bystander:
     worst_gap_ms: float = 0.0
     worst_ack_ms: float = 0.0
     _task: asyncio.Task | None = None
+    _reader: asyncio.Task | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, publisher_listens_to: tuple[str, ...] = ()) -> None:
+        """Start streaming; the publisher also subscribes to `publisher_listens_to`, as the agent
+        subscribes to every conversation it answers in."""
         self.subscriber = await attached(self.server, self.channel)
         self.publisher = await connected(self.server)
+        for channel in publisher_listens_to:
+            await self.publisher.send({"action": Action.ATTACH, "channel": channel})
+            await self.publisher.recv_until(
+                lambda f, c=channel: f["action"] == Action.ATTACHED and f["channel"] == c
+            )
+        self._progress = asyncio.Event()
+        self._reader = asyncio.create_task(self._assemble())
         self._task = asyncio.create_task(self._stream())
 
     async def _publish(self, msg_serial: int, message: dict) -> dict:
@@ -98,28 +108,35 @@ class Bystander:
             await self._publish(index, {"action": MessageAction.APPEND, "serial": serial, "data": token})
             self.published += token
 
+    async def _assemble(self) -> None:
+        """Read the subscriber as frames arrive, so the gaps measured are the server's, not ours."""
+        last = None
+        while True:
+            frame = await self.subscriber.recv()
+            now = time.monotonic()
+            if frame["action"] != Action.MESSAGE:
+                continue
+            for message in frame["messages"]:
+                data = message.get("data") or ""
+                appended = message.get("action") == MessageAction.APPEND
+                self.assembled = self.assembled + data if appended else data
+            if last is not None:
+                self.worst_gap_ms = max(self.worst_gap_ms, (now - last) * 1000)
+            last = now
+            self._progress.set()
+
     async def finish(self) -> None:
         """Wait for the stream to end and the subscriber to hold all of it (or time out trying)."""
         await bounded(self._task, "the bystander's stream", seconds=120)
-        last = time.monotonic()
-        text = ""
 
-        async def assemble() -> None:
-            nonlocal text, last
-            while text != self.published:
-                frame = await self.subscriber.recv()
-                now = time.monotonic()
-                if frame["action"] != Action.MESSAGE:
-                    continue
-                for message in frame["messages"]:
-                    data = message.get("data") or ""
-                    text = text + data if message.get("action") == MessageAction.APPEND else data
-                self.worst_gap_ms = max(self.worst_gap_ms, (now - last) * 1000)
-                last = now
+        async def complete() -> None:
+            while self.assembled != self.published:
+                self._progress.clear()
+                await self._progress.wait()
 
         try:
-            await bounded(assemble(), "the subscriber to assemble the stream", seconds=30)
+            await bounded(complete(), "the subscriber to assemble the stream", seconds=30)
         finally:
-            self.assembled = text
-        await self.subscriber.close()
-        await self.publisher.close()
+            self._reader.cancel()
+            await self.subscriber.close()
+            await self.publisher.close()

@@ -8,6 +8,7 @@ tracebacks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ import time
 import httpx
 import msgpack
 import pytest
+import websockets
 
 from broker.wire import Action
 from tests.broker.bystander import Bystander, attached, connected, still_answers_ping, tracebacks
@@ -276,14 +278,14 @@ async def test_a_flood_far_beyond_the_rate_closes_the_connection_with_42921(limi
 async def test_one_connections_flood_does_not_stall_another_connections_stream(server):
     """The issue's two floods at once (many small cancels, many 60 kB publishes) next to a stream."""
     bystander = Bystander(server, [f"tok{n} " for n in range(60)], interval=0.02)
-    await bystander.start()
+    await bystander.start(publisher_listens_to=("hard:cancels", "hard:big"))
     cancels = await connected(server)
     big = await connected(server)
     cancel = {"name": "ai-cancel", "data": "{}"}
     payload = "x" * 60_000
 
     async def flood_cancels() -> None:
-        for serial in range(3000):
+        for serial in range(12_580):
             await cancels.send(
                 {"action": 15, "channel": "hard:cancels", "msgSerial": serial, "messages": [cancel]}
             )
@@ -299,9 +301,35 @@ async def test_one_connections_flood_does_not_stall_another_connections_stream(s
     await bystander.finish()
     elapsed = time.monotonic() - started
     assert bystander.assembled == bystander.published
+    gap, ack = bystander.worst_gap_ms, bystander.worst_ack_ms
+    print(f"worst gap {gap:.0f} ms, worst ack {ack:.0f} ms, {elapsed:.1f} s")
     assert bystander.worst_gap_ms < 2000, (bystander.worst_gap_ms, bystander.worst_ack_ms, elapsed)
     for peer in (cancels, big):
         await peer.close()
+
+
+async def test_a_flood_reaches_the_channels_other_subscribers_only_at_the_rate(server):
+    """The agent subscribes to every conversation: one user's flood of 12,580 cancels must reach it
+    at the rate limit (burst, then 50/s until the flooder is cut off), not all at once."""
+    channel = fresh_channel("hard-shared")
+    listener = await attached(server, channel)
+    flooder = await connected(server)
+    frame = {"action": 15, "channel": channel, "messages": [{"name": "ai-cancel", "data": "{}"}]}
+    started = time.monotonic()
+    try:
+        for serial in range(12_580):
+            await flooder.send({**frame, "msgSerial": serial})
+    except websockets.ConnectionClosed:
+        pass  # closed with 42921 part-way: what a flood far beyond the rate gets
+    delivered = 0
+    with contextlib.suppress(AssertionError):  # bounded: stop once nothing arrives for a while
+        while True:
+            message = await bounded(listener.recv(), "a delivery", seconds=2)
+            delivered += message["action"] == Action.MESSAGE
+    allowed = 500 + 50 * (time.monotonic() - started)
+    assert delivered <= allowed, (delivered, allowed)
+    assert await still_answers_ping(listener)
+    await listener.close()
 
 
 # -- socket writes and error frames
