@@ -24,6 +24,7 @@ import asyncio
 import logging
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -42,6 +43,7 @@ from broker.realtime.inbound import (
     read_msg_serial,
 )
 from broker.realtime.intake import Inbound, Intake, IntakeFull
+from broker.realtime.memory import trim_soon
 from broker.realtime.outbox import Outbox
 from broker.realtime.presence import roster, synthesized_leaves
 from broker.realtime.publish import handle_ack_required
@@ -122,6 +124,41 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     _worker: asyncio.Task | None = None
 
     # -- socket lifecycle ----------------------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Run the consumer; however it ends (Daphne cancels one that is slow to close), let go of
+        the socket, so the connection state does not keep it (and its unread frames) alive."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._let_go()
+
+    async def _let_go(self) -> None:
+        trim_soon()
+        self._closing = True
+        self._stop_worker()
+        if self.outbox is not None:
+            self.outbox.stop()
+        state = self.state
+        if state is not None and state.transport is self:
+            try:
+                await self._release(state, discard=False)
+            except Exception:
+                log.exception("could not release connection %s", state.connection_id)
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its per-message `close_old_connections` in the database thread.
+
+        That hop made every frame of every connection wait behind all queued database work, so a
+        flood of publishes from one client delayed everyone's frames, and a flooding socket's own
+        disconnect long enough for Daphne to kill the consumer before it released its state (the
+        memory that never came back). Database work here goes through `database_sync_to_async`,
+        which closes stale connections around each call itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         params = _query_params(self.scope)
