@@ -303,7 +303,8 @@ async def test_one_connections_flood_does_not_stall_another_connections_stream(s
     assert bystander.assembled == bystander.published
     gap, ack = bystander.worst_gap_ms, bystander.worst_ack_ms
     print(f"worst gap {gap:.0f} ms, worst ack {ack:.0f} ms, {elapsed:.1f} s")
-    assert bystander.worst_gap_ms < 2000, (bystander.worst_gap_ms, bystander.worst_ack_ms, elapsed)
+    # Generous for a shared CI machine; before the fix a stream stalled for 15-21 s.
+    assert bystander.worst_gap_ms < 5000, (bystander.worst_gap_ms, bystander.worst_ack_ms, elapsed)
     for peer in (cancels, big):
         await peer.close()
 
