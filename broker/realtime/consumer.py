@@ -122,6 +122,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     _closing = False
     _renewal_requested_for: int | None = None
     _worker: asyncio.Task | None = None
+    _busy = False
 
     # -- socket lifecycle ----------------------------------------------------------------------------
 
@@ -235,7 +236,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self._drop_transport()
 
     def _stop_worker(self) -> None:
-        if self._worker is not None and self._worker is not asyncio.current_task():
+        """Stop handling frames. Queued ones are dropped (a resumed client sends them again); one in
+        progress finishes, so its ACK/NACK is recorded for that resume instead of being lost."""
+        self._closing = True
+        if hasattr(self, "intake"):
+            self.intake.clear()
+        if self._worker is not None and not self._busy and self._worker is not asyncio.current_task():
             self._worker.cancel()
         self._worker = None
 
@@ -406,6 +412,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             item = await self.intake.get()
             if self._closing:
                 return
+            self._busy = True
             try:
                 await self._handle(item)
             except AblyError as error:
@@ -413,6 +420,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             except Exception:
                 log.exception("unexpected error on connection %s", self.state.connection_id)
                 await self._fail(AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
+            finally:
+                self._busy = False
 
     async def _handle(self, item: Inbound) -> None:
         frame, action = item.frame, item.action

@@ -73,7 +73,7 @@ def _inbound_messages(request: HttpRequest, body: Any) -> list:
     """The messages of a publish body, each field type-checked before anything reads it."""
     items = body if isinstance(body, list) else [body]
     if not items:
-        raise AblyError(ErrorCode.INVALID_BODY, 400, "A publish needs at least one message")
+        raise AblyError(ErrorCode.BAD_REQUEST, 400, "A publish needs at least one message")
     for item in items:
         check_message_fields(item, "messages[]")
     return items if is_msgpack_request(request) else [canonical_message(item) for item in items]
