@@ -414,3 +414,10 @@ async def test_appends_still_assemble_exactly(server):
     await bystander.start()
     await bystander.finish()
     assert bystander.assembled == "Hello world ✓"
+
+
+async def test_a_newline_in_a_channel_name_still_gets_an_ably_error_not_an_html_page(server):
+    response = await rest(server, "DELETE", "/channels/a%0Ab/messages")
+    assert_ably_error(response, 405, 40500)
+    published = await rest(server, "POST", "/channels/a%0Ab/messages", json={"data": "x"})
+    assert published.status_code == 201
