@@ -33,8 +33,8 @@ from tests.support.live_server import HOST, LiveServer, run_live_server
 
 pytestmark = pytest.mark.live
 
-FRAMES = int(os.environ.get("FUZZ_FRAMES", "500"))
-REQUESTS = int(os.environ.get("FUZZ_REQUESTS", "300"))
+FRAMES = int(os.environ.get("FUZZ_FRAMES", "1200"))
+REQUESTS = int(os.environ.get("FUZZ_REQUESTS", "600"))
 REPLY_SECONDS = 10
 RSS_SLACK_KB = 40_000
 FUZZ_SETTINGS = {
@@ -109,19 +109,23 @@ class FuzzSocket:
         return frame
 
     async def send(self, raw: str | bytes) -> None:
+        """Send one frame, then a DETACH probe (handled after it, in order) and a ping (answered on
+        arrival); both answered means the frame was dealt with and the socket is alive."""
         if self.socket is None:
             await self._open()
         self.figures.frames += 1
+        probe = f"fuzz:probe-{uuid.uuid4().hex}"
         ping = uuid.uuid4().hex
-        saw_error = False
+        saw_error, probed, pinged = False, False, False
         try:
             await self.socket.send(raw)
+            await self.socket.send(json.dumps({"action": 12, "channel": probe}))
             await self.socket.send(json.dumps({"action": 0, "id": ping}))
-            while True:
+            while not (probed and pinged):
                 frame = await self._reply()
                 saw_error = saw_error or (frame.get("action") == 9 and "channel" not in frame)
-                if frame.get("action") == 0 and frame.get("id") == ping:
-                    return
+                probed = probed or (frame.get("action") == 13 and frame.get("channel") == probe)
+                pinged = pinged or (frame.get("action") == 0 and frame.get("id") == ping)
         except websockets.ConnectionClosed:
             self.socket = None
             self.figures.fatal_closes += 1
@@ -163,7 +167,7 @@ def test_hostile_frames_and_requests_leave_the_server_and_a_bystander_unharmed(f
     loop = LoopThread()
     http = httpx.Client(timeout=REPLY_SECONDS)
     fuzz = FuzzSocket(server, figures)
-    bystander = Bystander(server, [f"word{n} " for n in range(600)], interval=0.03)
+    bystander = Bystander(server, [f"word{n} " for n in range(1500)], interval=0.03)
     try:
         loop.run(bystander.start())
         rss_before = server_rss_kb(server)
