@@ -9,7 +9,10 @@ class BrokerConfig(AppConfig):
     verbose_name = "Embedded Ably broker"
 
     def ready(self) -> None:
-        from broker import conf
+        from broker import (
+            checks,  # noqa: F401  (registers the broker's system checks)
+            conf,
+        )
         from broker.fanout import hub
 
         url = conf.redis_url()

@@ -17,6 +17,7 @@ from broker.auth.signing import has_valid_mac
 from broker.auth.tokens import issue_token
 from broker.clock import now_ms
 from broker.errors import AblyError, ErrorCode
+from broker.inbound_limits import non_negative_int
 
 MIN_NONCE_LENGTH = 16
 MAX_STORED_NONCE_LENGTH = 256  # IssuedToken.nonce; longer replay keys are stored as their hash
@@ -36,8 +37,8 @@ def _integer(value: Any, field: str) -> int | None:
         return int(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str):
+        return non_negative_int(value, f"token request: {field}")
     raise _bad(f"{field} must be an integer")
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import msgpack
 
 from broker.errors import AblyError, ErrorCode
+from broker.inbound_limits import check_value, encodable, is_utf8_text, parse_json, parse_msgpack
 from broker.wire import (
     BASE64_ENCODING,
     F_DATA,
@@ -26,6 +28,8 @@ from broker.wire import (
     FORMAT_MSGPACK,
 )
 
+log = logging.getLogger(__name__)
+
 _PAYLOAD_LISTS = (F_MESSAGES, F_PRESENCE)
 
 
@@ -33,9 +37,12 @@ def _bad_frame(detail: str) -> AblyError:
     return AblyError(ErrorCode.INVALID_BODY, 400, f"Malformed protocol message: {detail}")
 
 
-def _split_encoding(encoding: str | None) -> tuple[str | None, str | None]:
-    """('utf-8/base64') -> ('utf-8', 'base64'): the residual encoding and its last token."""
-    if not encoding:
+def _split_encoding(encoding: Any) -> tuple[str | None, str | None]:
+    """('utf-8/base64') -> ('utf-8', 'base64'): the residual encoding and its last token.
+
+    A non-text encoding is left for `broker.realtime.inbound` to refuse with its field name.
+    """
+    if not encoding or not isinstance(encoding, str):
         return None, None
     head, _, last = encoding.rpartition("/")
     return (head or None), last
@@ -83,21 +90,31 @@ class FrameCodec:
     def for_format(cls, fmt: str | None) -> FrameCodec:
         return cls(binary=fmt == FORMAT_MSGPACK)
 
-    def decode(self, *, text: str | None = None, data: bytes | None = None) -> dict:
-        """Parse one inbound frame: a text frame is JSON, a binary one msgpack, whatever was negotiated."""
-        try:
-            if text is not None:
-                frame = json.loads(text)
-                is_json = True
-            elif data is not None:
-                frame = msgpack.unpackb(data, raw=False, strict_map_key=False)
-                is_json = False
-            else:
-                raise _bad_frame("empty frame")
-        except (ValueError, msgpack.UnpackException, msgpack.ExtraData, TypeError) as exc:
-            raise _bad_frame(type(exc).__name__) from exc
+    def parse(self, *, text: str | None = None, data: bytes | None = None) -> dict:
+        """Parse one inbound frame: a text frame is JSON, a binary one msgpack, whatever was negotiated.
+
+        Only the parse: a frame that cannot be read at all is fatal (40001), so nothing else here.
+        """
+        if text is not None:
+            frame = parse_json(text)
+        elif data is not None:
+            try:
+                frame = parse_msgpack(data)
+            except UnicodeDecodeError:
+                raise _bad_frame("text is not valid UTF-8") from None
+        else:
+            raise _bad_frame("empty frame")
         if not isinstance(frame, dict):
             raise _bad_frame("a frame must be an object")
+        return frame
+
+    def check(self, frame: dict, *, is_json: bool) -> None:
+        """Bound the parsed frame (`broker.inbound_limits`), then turn JSON base64 data into bytes.
+
+        Separate from `parse` so that a readable ACK-required frame with a bad value inside can be
+        NACKed (the connection carries on) rather than failing the connection.
+        """
+        check_value(frame)
         if is_json:
             for field in _PAYLOAD_LISTS:
                 items = frame.get(field)
@@ -105,10 +122,27 @@ class FrameCodec:
                     for item in items:
                         if isinstance(item, dict):
                             _decode_base64_payload(item)
+
+    def decode(self, *, text: str | None = None, data: bytes | None = None) -> dict:
+        """`parse` then `check`: the frame as the channel operations may use it."""
+        frame = self.parse(text=text, data=data)
+        self.check(frame, is_json=text is not None)
         return frame
 
     def encode(self, frame: dict) -> str | bytes:
-        """Serialise an outbound ProtocolMessage for this connection."""
+        """Serialise an outbound ProtocolMessage for this connection; always writable to the socket.
+
+        Inbound checks keep unencodable text out, but an outbound frame may still quote something a
+        client sent (an error message, a channel name): rather than a frame the socket cannot write,
+        such text goes out with U+FFFD in place of what cannot be encoded.
+        """
+        try:
+            return self._encode(frame)
+        except (UnicodeEncodeError, OverflowError, TypeError, ValueError) as exc:
+            log.warning("outbound frame not encodable as is (%s); sent with replacements", type(exc).__name__)
+            return self._encode(encodable(frame))
+
+    def _encode(self, frame: dict) -> str | bytes:
         frame = _without_nulls(frame)
         if self.binary:
             return msgpack.packb(frame, use_bin_type=True)
@@ -116,7 +150,10 @@ class FrameCodec:
             items = frame.get(field)
             if isinstance(items, list):
                 frame[field] = [_encode_base64_payload(item) for item in items]
-        return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, default=_json_fallback)
+        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False, default=_json_fallback)
+        if not is_utf8_text(text):
+            raise UnicodeEncodeError("utf-8", text, 0, len(text), "lone surrogate")
+        return text
 
 
 def _json_fallback(value: Any) -> Any:
@@ -124,3 +161,4 @@ def _json_fallback(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+

@@ -46,3 +46,23 @@ def max_outbound_backlog() -> int:
 def server_id() -> str:
     """connectionDetails.serverId / siteCode; also distinguishes processes in cross-process fan-out."""
     return str(getattr(settings, "BROKER_SERVER_ID", "local-1"))
+
+
+def max_inbound_rate() -> float:
+    """Inbound messages per second one connection may send (Ably: 50); 0 switches the limit off."""
+    return float(getattr(settings, "BROKER_MAX_INBOUND_RATE", 50))
+
+
+def inbound_burst() -> float:
+    """How many messages a quiet connection may send at once before the rate applies."""
+    return float(getattr(settings, "BROKER_INBOUND_BURST", 500))
+
+
+def max_inbound_backlog() -> int:
+    """Frames read from one socket but not yet handled; beyond it the connection is closed (42921)."""
+    return int(getattr(settings, "BROKER_MAX_INBOUND_BACKLOG", 1000))
+
+
+def max_inbound_backlog_bytes() -> int:
+    """Bytes of frames read from one socket but not yet handled; beyond it, as above."""
+    return int(getattr(settings, "BROKER_MAX_INBOUND_BACKLOG_BYTES", 8 * 1024 * 1024))

@@ -6,9 +6,15 @@ the channel operations (`attach`, `publish`). Frames are handled one at a time, 
 what gives per-connection ordering of publishes and appends. Everything the server says goes
 through the connection's `Outbox`.
 
+Frames are read as they arrive and queued (`broker.realtime.intake`, bounded); one task per
+connection handles them in order. HEARTBEATs are answered on arrival, so a busy connection still
+answers pings. Every frame passes the per-connection rate limit (`broker.realtime.ratelimit`) on
+arrival: a publish over the limit is NACKed with 42911, a flood far beyond it closes the connection.
+
 Bad input never escapes as an exception: a frame that cannot be read (malformed, unknown action,
 oversized) is answered with a connection ERROR and the socket is closed; a bad ACK-required frame
-with a readable msgSerial is NACKed; a bad channel operation gets a channel ERROR. Other
+with a readable msgSerial (a bad field, a value beyond `broker.inbound_limits`) is NACKed; a bad
+channel operation gets a channel ERROR. If the socket cannot be written, it is closed. Other
 connections never notice.
 """
 
@@ -35,10 +41,18 @@ from broker.realtime import conf
 from broker.realtime.acks import AckQueue
 from broker.realtime.attach import attach, detach, fail_channel, recheck_capabilities, suspend_attachments
 from broker.realtime.codec import FrameCodec
-from broker.realtime.inbound import read_access_token, read_action, read_channel, read_msg_serial
+from broker.realtime.inbound import (
+    read_access_token,
+    read_action,
+    read_channel,
+    read_msg_serial,
+)
+from broker.realtime.intake import Inbound, Intake, IntakeFull
+from broker.realtime.memory import trim_soon
 from broker.realtime.outbox import Outbox
 from broker.realtime.presence import roster, synthesized_leaves
 from broker.realtime.publish import handle_ack_required, nack
+from broker.realtime.ratelimit import InboundRate, Verdict, rate_exceeded, rate_exceeded_fatal
 from broker.realtime.registry import ConnectionState, registry
 from broker.wire import (
     ACK_REQUIRED_ACTIONS,
@@ -47,6 +61,7 @@ from broker.wire import (
     CD_CONNECTION_STATE_TTL,
     CD_MAX_FRAME_SIZE,
     CD_MAX_IDLE_INTERVAL,
+    CD_MAX_INBOUND_RATE,
     CD_MAX_MESSAGE_SIZE,
     CD_SERVER_ID,
     CD_SITE_CODE,
@@ -57,6 +72,9 @@ from broker.wire import (
     F_CONNECTION_KEY,
     F_ERROR,
     F_ID,
+    F_MESSAGES,
+    F_MSG_SERIAL,
+    F_PRESENCE,
     PARAM_ACCESS_TOKEN,
     PARAM_APPEND_ROLLUP_WINDOW,
     PARAM_CLIENT_ID,
@@ -80,6 +98,16 @@ _TOKEN_TIMERS = ("token_renewal", "token_expiry")
 def _query_params(scope: dict) -> dict[str, str]:
     raw = scope.get("query_string", b"").decode("latin-1")
     return {name: values[-1] for name, values in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _weight(frame: dict, action: int) -> int:
+    """How many messages a frame counts for in the rate limit: its messages, or 1."""
+    if action in ACK_REQUIRED_ACTIONS:
+        items = frame.get(F_MESSAGES if action == Action.MESSAGE else F_PRESENCE)
+        if isinstance(items, list) and items:
+            return len(items)
+    return 1
+
 
 
 def _rollup_window(params: dict[str, str]) -> int:
@@ -107,20 +135,45 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     remain_present_for_ms = 0
     _closing = False
     _stopped_reading = False
+    _worker: asyncio.Task | None = None
+    _busy = False
+
+    # -- socket lifecycle ----------------------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Run the consumer; however it ends (Daphne cancels one that is slow to close), let go of
+        the socket, so the connection state does not keep it (and its unread frames) alive."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._let_go()
+
+    async def _let_go(self) -> None:
+        trim_soon()
+        self._closing = True
+        self._stop_worker()
+        if self.outbox is not None:
+            self.outbox.stop()
+        state = self.state
+        if state is not None and state.transport is self:
+            try:
+                await self._release(state, discard=False)
+            except Exception:
+                log.exception("could not release connection %s", state.connection_id)
 
     async def dispatch(self, message: dict) -> None:
-        """Channels' dispatch, without its database-connection check before every frame.
+        """Channels' dispatch without its per-message `close_old_connections` in the database thread.
 
-        That check is a hop to the sync thread per frame, which cost more than handling a streamed
-        token. This consumer reaches the database only through `database_sync_to_async` (which does
-        the check itself) and the channel log's writer threads (which keep their own connections).
+        That hop made every frame of every connection wait behind all queued database work, so a
+        flood of publishes from one client delayed everyone's frames, and a flooding socket's own
+        disconnect long enough for Daphne to kill the consumer before it released its state (the
+        memory that never came back). Database work here goes through `database_sync_to_async`,
+        which closes stale connections around each call itself.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
-
-    # -- socket lifecycle ----------------------------------------------------------------------------
 
     async def connect(self) -> None:
         params = _query_params(self.scope)
@@ -138,8 +191,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             heartbeat_ms=conf.max_idle_interval_ms(),
             max_backlog=conf.max_outbound_backlog(),
             on_overflow=self._drop_transport,
+            on_write_failure=self._drop_transport,
         )
         self.outbox.start()
+        self.rate = InboundRate(conf.max_inbound_rate(), conf.inbound_burst())
+        self.intake = Intake(
+            max_frames=conf.max_inbound_backlog(), max_bytes=conf.max_inbound_backlog_bytes()
+        )
         try:
             await self._establish(params)
         except AblyError as error:
@@ -180,6 +238,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         state.cancel("presence_leave")
         self._send_connected(resume_error)
         self._schedule_token_timers()
+        self._worker = asyncio.get_running_loop().create_task(self._work())
 
     async def _take_over(self, state: ConnectionState) -> None:
         """Resume onto a new socket; the old one, if the server still holds it, is closed quietly."""
@@ -192,14 +251,22 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             previous.superseded()
 
     def superseded(self) -> None:
+        self._drop_transport()
+
+    def _stop_worker(self) -> None:
+        """Stop handling frames. Queued ones are dropped (a resumed client sends them again); one in
+        progress finishes, so its ACK/NACK is recorded for that resume instead of being lost."""
         self._closing = True
-        self.acks.stop()
-        if self.outbox is not None:
-            self.outbox.stop()
-        asyncio.get_running_loop().create_task(self.close())
+        if hasattr(self, "intake"):
+            self.intake.clear()
+        if self._worker is not None and not self._busy and self._worker is not asyncio.current_task():
+            self._worker.cancel()
+        self._worker = None
 
     async def disconnect(self, code: int) -> None:
         self._client_gone.set()
+        self._closing = True
+        self._stop_worker()
         if self.outbox is not None:
             self.outbox.stop()
             self.acks.stop()
@@ -285,9 +352,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self._close_socket()
 
     def _drop_transport(self) -> None:
+        """Close at once, without flushing: the socket cannot take more (not read, or write failed)."""
+        if self._closing and self.outbox is None:
+            return
         self._closing = True
+        self._stop_worker()
         if self.outbox is not None:
             self.outbox.stop()
+            self.outbox = None
         asyncio.get_running_loop().create_task(self.close())
 
     def _send_connected(self, error: AblyError | None = None) -> None:
@@ -303,6 +375,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 CD_MAX_IDLE_INTERVAL: conf.max_idle_interval_ms(),
                 CD_MAX_MESSAGE_SIZE: broker_conf.max_message_size(),
                 CD_MAX_FRAME_SIZE: conf.max_frame_size(),
+                CD_MAX_INBOUND_RATE: conf.max_inbound_rate(),
                 CD_SERVER_ID: conf.server_id(),
                 CD_SITE_CODE: broker_conf.site_code(),
             },
@@ -356,30 +429,87 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     # -- inbound -------------------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Read one frame on arrival: size, parse, rate; answer a HEARTBEAT, queue anything else."""
         if self.state is None or self._closing:
             return
         if self._stopped_reading:
             self._refuse_while_leaving(text_data, bytes_data)
             return
-        size = len(bytes_data) if bytes_data is not None else len((text_data or "").encode("utf-8"))
+        text_size = len((text_data or "").encode("utf-8", "surrogatepass"))
+        size = len(bytes_data) if bytes_data is not None else text_size
         try:
             if size > conf.max_frame_size():
                 raise AblyError(ErrorCode.MESSAGE_TOO_LARGE, 400, "Frame exceeds maxFrameSize")
-            frame = self.codec.decode(text=text_data, data=bytes_data)
-            await self._dispatch(frame, read_action(frame))
+            frame = self.codec.parse(text=text_data, data=bytes_data)
+            action = read_action(frame)
+            verdict = self.rate.admit(_weight(frame, action))
+            if verdict is Verdict.FATAL:
+                raise rate_exceeded_fatal(self.rate.rate)
+            if action == Action.HEARTBEAT:
+                self._answer_heartbeat(frame)
+                return
+            admitted = verdict is Verdict.ADMIT
+            if not admitted and action in ACK_REQUIRED_ACTIONS:
+                # Refused on arrival: keep only what the NACK needs, so a flood costs no memory.
+                frame = {F_ACTION: action, F_MSG_SERIAL: frame.get(F_MSG_SERIAL)}
+                size = 0
+            self.intake.put(Inbound(frame, action, text_data is not None, admitted, size))
+        except IntakeFull:
+            await self._fail(rate_exceeded_fatal(self.rate.rate))
         except AblyError as error:
             await self._fail(error)
         except Exception:
             log.exception("unexpected error on connection %s", self.state.connection_id)
             await self._fail(AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
 
-    async def _dispatch(self, frame: dict, action: int) -> None:
-        if action == Action.HEARTBEAT:
-            if frame.get(F_ID) is not None:
-                self.send_frame({F_ACTION: Action.HEARTBEAT, F_ID: frame[F_ID]})
-        elif action in ACK_REQUIRED_ACTIONS:
+    def _answer_heartbeat(self, frame: dict) -> None:
+        ping_id = frame.get(F_ID)
+        if ping_id is not None:
+            self.send_frame({F_ACTION: Action.HEARTBEAT, F_ID: ping_id})
+
+    async def _work(self) -> None:
+        """Handle queued frames one at a time, in arrival order, until the connection closes."""
+        while not self._closing:
+            item = await self.intake.get()
+            if self._closing:
+                return
+            self._busy = True
+            try:
+                await self._handle(item)
+            except AblyError as error:
+                await self._fail(error)
+            except Exception:
+                log.exception("unexpected error on connection %s", self.state.connection_id)
+                await self._fail(AblyError(ErrorCode.INTERNAL, 500, "Internal error"))
+            finally:
+                self._busy = False
+
+    async def _handle(self, item: Inbound) -> None:
+        frame, action = item.frame, item.action
+        if action in ACK_REQUIRED_ACTIONS:
+            msg_serial = read_msg_serial(frame)  # unreadable: nothing to NACK, so a fatal frame error
+            if not item.admitted:
+                self._reject(msg_serial, rate_exceeded(self.rate.rate))
+                return
+            try:
+                self.codec.check(frame, is_json=item.is_json)
+            except AblyError as error:
+                self._reject(msg_serial, error)
+                return
             await handle_ack_required(self, frame, action)
-        elif action in (Action.ATTACH, Action.DETACH):
+            return
+        self.codec.check(frame, is_json=item.is_json)
+        await self._dispatch(frame, action)
+
+    def _reject(self, msg_serial: int, error: AblyError) -> None:
+        """NACK a msgSerial without processing it; a retransmission still gets its first outcome."""
+        outcome, is_new = self.state.outcome_for(msg_serial)
+        if is_new:
+            outcome.set_result(nack(msg_serial, error))
+        self.acks.push(outcome)
+
+    async def _dispatch(self, frame: dict, action: int) -> None:
+        if action in (Action.ATTACH, Action.DETACH):
             channel = frame.get(F_CHANNEL)
             if not isinstance(channel, str):
                 read_channel(frame)  # no channel to fail: a connection error
@@ -404,6 +534,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _fail(self, error: AblyError) -> None:
         """A fatal connection error: tell the client (it goes FAILED), forget the state, close."""
+        if self._closing:
+            return
+        self.intake.clear()
         self.send_frame({F_ACTION: Action.ERROR, F_ERROR: error.to_dict()})
         if self.state.transport is self:
             await self._release(self.state, discard=True)

@@ -1,8 +1,10 @@
 """Typed reads of inbound ProtocolMessage fields.
 
-A client (or anything that opens a socket) may send any JSON/msgpack value. Each reader checks one
-field's type and raises AblyError with the code Ably uses, so the consumer can answer with an
-ERROR or NACK instead of tripping over a wrong type deep inside the store.
+A client (or anything that opens a socket) may send any JSON/msgpack value. By the time a reader
+runs, the frame has passed `broker.inbound_limits.check_value` (depth, size, encodable text,
+64-bit integers). Each reader checks one field's type and raises AblyError with the code Ably
+uses, so the consumer can answer with an ERROR or NACK instead of tripping over a wrong type deep
+inside the store. Message fields are checked by the same function REST uses.
 """
 
 from __future__ import annotations
@@ -11,30 +13,23 @@ import json
 from typing import Any
 
 from broker.errors import AblyError, ErrorCode
+from broker.inbound_limits import check_message_fields
 from broker.wire import (
     F_ACCESS_TOKEN,
     F_ACTION,
     F_AUTH,
     F_CHANNEL,
     F_CHANNEL_SERIAL,
-    F_CLIENT_ID,
     F_DATA,
     F_ENCODING,
-    F_EXTRAS,
     F_FLAGS,
-    F_ID,
     F_MESSAGES,
     F_MSG_SERIAL,
-    F_NAME,
     F_PARAMS,
     F_PRESENCE,
-    F_SERIAL,
-    F_VERSION,
 )
 
 _MAX_CHANNEL_NAME = 2048
-_OPTIONAL_STR_FIELDS = (F_ID, F_NAME, F_ENCODING, F_CLIENT_ID, F_SERIAL)
-_OPTIONAL_DICT_FIELDS = (F_EXTRAS, F_VERSION)
 
 
 def _is_int(value: Any) -> bool:
@@ -122,14 +117,7 @@ def _read_items(frame: dict, field: str) -> list[dict]:
     for item in items:
         if not isinstance(item, dict):
             raise _invalid(f"{field}[]", "objects")
-        for name in _OPTIONAL_STR_FIELDS:
-            if item.get(name) is not None and not isinstance(item[name], str):
-                raise _invalid(f"{field}[].{name}", "a string")
-        for name in _OPTIONAL_DICT_FIELDS:
-            if item.get(name) is not None and not isinstance(item[name], dict):
-                raise _invalid(f"{field}[].{name}", "an object")
-        if item.get(F_ACTION) is not None and not _is_int(item[F_ACTION]):
-            raise _invalid(f"{field}[].{F_ACTION}", "an integer")
+        check_message_fields(item, f"{field}[]")
         _normalise_data(item)
     return items
 

@@ -4,6 +4,10 @@ Deliveries arrive from other connections' coroutines; queueing them here means a
 waits on a slow subscriber, and one task owns the socket so frames cannot interleave. When nothing
 has been sent for maxIdleInterval the writer sends a HEARTBEAT: ably-python only counts protocol
 frames as activity (Q-P4) and ably-js asks for them (Q-J3).
+
+A write that fails leaves the socket unusable, so the writer then asks the connection to close
+(`on_write_failure`): a socket that stays open but never sends again, not even a heartbeat, would
+look alive to the client until its own idle timer ran out.
 """
 
 from __future__ import annotations
@@ -45,12 +49,14 @@ class Outbox:
         heartbeat_ms: int,
         max_backlog: int,
         on_overflow: Callable[[], None],
+        on_write_failure: Callable[[], None],
     ) -> None:
         self._codec = codec
         self._write = write
         self._heartbeat_s = heartbeat_ms / 1000 if heartbeat_ms > 0 else None
         self._max_backlog = max_backlog
         self._on_overflow = on_overflow
+        self._on_write_failure = on_write_failure
         self._queue: asyncio.Queue = asyncio.Queue()
         self._overflowed = False
         self._task: asyncio.Task | None = None
@@ -103,7 +109,9 @@ class Outbox:
                 await self._write(raw)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.info("socket write failed; the writer stops", exc_info=True)
+        except Exception as exc:
+            log.info("socket write failed (%s); closing the connection", type(exc).__name__)
+            self.drained.set()
+            self._on_write_failure()
         finally:
             self.drained.set()

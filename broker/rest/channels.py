@@ -16,6 +16,7 @@ from broker import store
 from broker.channel_log import logs
 from broker.channel_names import check_channel_name
 from broker.errors import AblyError, ErrorCode
+from broker.inbound_limits import check_message_fields, non_negative_int
 from broker.operations import check_operation_client_id
 from broker.rest.endpoint import ably_endpoint
 from broker.rest.on_behalf import publisher_for
@@ -41,9 +42,7 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit():
-        raise _bad_param(name, "expected a non-negative integer")
-    return int(value)
+    return non_negative_int(value, name)
 
 
 def _limit(request: HttpRequest) -> int:
@@ -75,7 +74,12 @@ def _paged(request: HttpRequest, resource: str, page: store.Page) -> HttpRespons
 
 
 def _inbound_messages(request: HttpRequest, body: Any) -> list:
+    """The messages of a publish body, each field type-checked before anything reads it."""
     items = body if isinstance(body, list) else [body]
+    if not items:
+        raise AblyError(ErrorCode.BAD_REQUEST, 400, "A publish needs at least one message")
+    for item in items:
+        check_message_fields(item, "messages[]")
     return items if is_msgpack_request(request) else [canonical_message(item) for item in items]
 
 
@@ -161,9 +165,10 @@ def channel_messages(request: HttpRequest) -> HttpResponse:
 def _mutate(request: HttpRequest, channel: str, serial: str) -> HttpResponse:
     caller = authenticate(request)
     body = read_body(request)
-    message = body if is_msgpack_request(request) else canonical_message(body)
-    if not isinstance(message, dict):
+    if not isinstance(body, dict):
         raise AblyError(ErrorCode.INVALID_BODY, 400, "The body must be one message object")
+    check_message_fields(body, "message")
+    message = body if is_msgpack_request(request) else canonical_message(body)
     action = message.get(F_ACTION)
     if action not in (MessageAction.UPDATE, MessageAction.DELETE, MessageAction.APPEND):
         raise _bad_param("action", "a PATCH must be an update (1), delete (2) or append (5)")

@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from broker.errors import AblyError, ErrorCode
+from broker.inbound_limits import check_value, encodable, invalid_body, parse_json, parse_msgpack
 from broker.wire import BASE64_ENCODING, F_DATA, F_ENCODING
 
 JSON_TYPE = "application/json"
@@ -44,26 +45,32 @@ def is_msgpack_request(request: HttpRequest) -> bool:
 
 
 def read_body(request: HttpRequest) -> Any:
-    """The decoded request body; an empty or undecodable one is 40001."""
+    """The decoded request body, within `broker.inbound_limits`; empty, undecodable or beyond: 40001.
+
+    Every REST view reads its body here, so this is the one place a body is checked before use.
+    """
     try:
         raw = request.body
     except RequestDataTooBig:
         raise AblyError(ErrorCode.MESSAGE_TOO_LARGE, 413, "Request body is too large") from None
     if not raw:
         raise AblyError(ErrorCode.INVALID_BODY, 400, "Request body is empty")
-    try:
-        if is_msgpack_request(request):
+    if is_msgpack_request(request):
+        try:
+            body = parse_msgpack(raw)
+        except UnicodeDecodeError:
             try:
-                return msgpack.unpackb(raw, raw=False)
-            except UnicodeDecodeError:
-                return _text_where_possible(msgpack.unpackb(raw, raw=True))
-        return json.loads(raw)
-    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-        raise AblyError(ErrorCode.INVALID_BODY, 400, "Request body is not valid JSON or msgpack") from None
+                body = _text_where_possible(parse_msgpack(raw, raw_strings=True))
+            except RecursionError:
+                raise invalid_body("nested too deeply") from None
+    else:
+        body = parse_json(raw)
+    check_value(body)
+    return body
 
 
-def _split_last_token(encoding: str | None) -> tuple[str | None, str | None]:
-    if not encoding:
+def _split_last_token(encoding: Any) -> tuple[str | None, str | None]:
+    if not encoding or not isinstance(encoding, str):
         return None, None
     head, _, last = encoding.rpartition(ENCODING_SEPARATOR)
     return head or None, last
@@ -105,6 +112,14 @@ def wants_msgpack(request: HttpRequest) -> bool:
 
 
 def _encode(body: Any, *, binary: bool) -> tuple[bytes, str]:
+    try:
+        return _encode_as_is(body, binary=binary)
+    except (UnicodeEncodeError, OverflowError, TypeError, ValueError):
+        # Only an answer quoting client input can get here (inbound bodies are checked).
+        return _encode_as_is(encodable(body), binary=binary)
+
+
+def _encode_as_is(body: Any, *, binary: bool) -> tuple[bytes, str]:
     if binary:
         return msgpack.packb(body, use_bin_type=True), MSGPACK_TYPE
     return json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE
