@@ -52,7 +52,13 @@ from broker.realtime.memory import trim_soon
 from broker.realtime.outbox import Outbox
 from broker.realtime.presence import roster, synthesized_leaves
 from broker.realtime.publish import handle_ack_required, nack
-from broker.realtime.ratelimit import InboundRate, Verdict, rate_exceeded, rate_exceeded_fatal
+from broker.realtime.ratelimit import (
+    InboundRate,
+    Verdict,
+    inbound_rate_for,
+    rate_exceeded,
+    rate_exceeded_fatal,
+)
 from broker.realtime.registry import ConnectionState, registry
 from broker.wire import (
     ACK_REQUIRED_ACTIONS,
@@ -233,6 +239,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._take_over(state)
             state.credentials = credentials
         state.transport = self
+        self.rate = InboundRate(inbound_rate_for(credentials), conf.inbound_burst())
         self.state = state
         state.cancel("state_expiry")
         state.cancel("presence_leave")

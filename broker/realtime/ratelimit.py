@@ -13,7 +13,10 @@ import time
 from collections.abc import Callable
 from enum import Enum
 
+from broker.auth.ably_jwt import looks_like_jwt
+from broker.auth.credentials import Credentials
 from broker.errors import AblyError, ErrorCode
+from broker.realtime import conf
 
 FATAL_FACTOR = 20
 
@@ -66,3 +69,17 @@ class InboundRate:
         if self._refused_in_window > (FATAL_FACTOR - 1) * self.rate:
             return Verdict.FATAL
         return Verdict.REJECT
+
+
+def inbound_rate_for(credentials: Credentials) -> float:
+    """The limit for a connection's credentials: issued tokens (what browsers hold) are limited.
+
+    A connection that holds key-signed credentials itself (the key, or an Ably JWT signed with it)
+    is a server-side component such as the agent, which streams every answer of its process over
+    one connection; whoever holds the key can open connections at will, so limiting them protects
+    nothing and would NACK the answers.
+    """
+    token = credentials.token
+    if token is None or looks_like_jwt(token):
+        return 0.0
+    return conf.max_inbound_rate()

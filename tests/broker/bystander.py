@@ -14,11 +14,23 @@ from pathlib import Path
 
 from broker.wire import Action, MessageAction
 from tests.broker.realtime_helpers import RawPeer, bounded, fresh_channel
+from tests.support.ably_clients import rest_client
 from tests.support.live_server import LiveServer
 
 
+async def issued_token(server: LiveServer) -> str:
+    """A broker-issued token, as a browser holds (its connections are the rate-limited kind)."""
+    rest = rest_client(server)
+    try:
+        return (await rest.auth.request_token()).token
+    finally:
+        await rest.close()
+
+
 async def connected(server: LiveServer, query: str = "", *, binary: bool = False) -> RawPeer:
-    peer = await RawPeer.connect(server, query, binary=binary)
+    """A raw peer authenticated like a browser, with an issued token (which takes precedence over the key)."""
+    token = f"access_token={await issued_token(server)}"
+    peer = await RawPeer.connect(server, f"{token}&{query}" if query else token, binary=binary)
     frame = await peer.recv()
     assert frame["action"] == Action.CONNECTED, frame
     return peer
