@@ -26,16 +26,19 @@ pytestmark = pytest.mark.live
 
 SEED = int(os.environ.get("STREAM_CHAOS_SEED", "0")) or int(time.time()) % 100_000
 CONFIG = {
-    "streams": 56,
+    "streams": 40,
+    "maxStreams": 200,
+    "minEvents": 1200,
+    "maxMs": 150_000,
     "concurrentStreams": 4,
     "tokens": 140,
     "joiners": 20,
-    "drops": 800,
+    "drops": 3000,
     "windows": [0, 10, 40, 120],
     "maxGapMs": 10,
 }
 RESTART_AFTER_STREAMS = 12
-NODE_TIMEOUT_SECONDS = 240
+NODE_TIMEOUT_SECONDS = 300
 MIN_JOIN_AND_RESUME_EVENTS = 1000
 
 
@@ -90,7 +93,7 @@ def test_every_join_resume_and_restart_sees_exactly_the_stored_text():
     assert not lines.of("fatal"), lines.of("fatal")
     [stored_event] = lines.of("stored")
     stored = {(m["channel"], m["serial"]): m["text"] for m in stored_event["messages"]}
-    assert len(stored) == CONFIG["streams"]
+    assert len(stored) == len(lines.of("published")) >= CONFIG["streams"]
     [counts] = lines.of("counts")
     joins = lines.of("join")
     checked = complete = 0

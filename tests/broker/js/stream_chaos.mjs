@@ -6,7 +6,9 @@
 // The assembling follows Ably's rules and nothing else: a history item or a live message replaces the
 // text, an append adds to it, and anything whose version serial is not newer than what is held is
 // skipped. A channel that re-attaches without continuity re-reads history.
-// cfg: { port, key, seed, streams, concurrentStreams, tokens, joiners, drops, windows, maxGapMs }
+// cfg: { port, key, seed, streams, maxStreams, minEvents, maxMs, concurrentStreams, tokens, joiners, drops,
+//        windows, maxGapMs }: at least `streams` streams, more (up to maxStreams) until joins + resumes
+//        reach minEvents or maxMs has passed.
 import { cfg, connected, emit, realtime, rest, run } from './realtime_lib.mjs';
 
 function prng(seed) {
@@ -28,6 +30,7 @@ const clients = [];
 const channelName = (index) => `chaos:${cfg.seed}:${index}`;
 const streamsStarted = [];
 let streamsDone = 0;
+let totalStreams = Infinity; // known once the publishers stop
 const counts = { joins: 0, resumes: 0, drops: 0, reloads: 0, bareDeltas: 0 };
 
 function versionOf(message) {
@@ -132,7 +135,7 @@ async function joiner(index) {
   });
   await connected(client);
   counts.resumes -= 1; // the first connect is not a resume
-  while (streamsDone < cfg.streams) {
+  while (streamsDone < totalStreams) {
     try {
       await join(client);
     } catch (err) {
@@ -144,7 +147,7 @@ async function joiner(index) {
 }
 
 async function dropper(joinerClients) {
-  for (let n = 0; n < cfg.drops && streamsDone < cfg.streams; n += 1) {
+  for (let n = 0; n < cfg.drops && streamsDone < totalStreams; n += 1) {
     await sleep(10 + random() * 60);
     const client = pick(joinerClients);
     const transport = client.connection.connectionManager.activeProtocol?.getTransport?.();
@@ -171,19 +174,24 @@ run(async () => {
   for (const client of clients) joinerClients.push(client);
   const droppers = dropper(joinerClients);
   let next = 0;
+  const began = Date.now();
+  const wanted = () =>
+    next < cfg.streams ||
+    (next < cfg.maxStreams && counts.joins + counts.resumes < cfg.minEvents && Date.now() - began < cfg.maxMs);
   const lanes = Array.from({ length: cfg.concurrentStreams }, async () => {
-    while (next < cfg.streams) {
+    while (wanted()) {
       const index = next;
       next += 1;
       await publishStream(index);
     }
   });
   await Promise.all(lanes);
+  totalStreams = next;
   await Promise.all(joiners);
   await droppers;
   const store = rest();
   const stored = [];
-  for (let index = 0; index < cfg.streams; index += 1) {
+  for (let index = 0; index < totalStreams; index += 1) {
     const page = await store.channels.get(channelName(index)).history({ limit: 10 });
     for (const item of page.items) stored.push({ channel: channelName(index), serial: item.serial, text: item.data });
   }
