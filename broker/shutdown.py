@@ -19,7 +19,6 @@ from broker.realtime.registry import registry
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 5.0
-_installed = False
 
 
 async def disconnect_everyone() -> None:
@@ -40,17 +39,7 @@ async def disconnect_everyone() -> None:
 
 
 def install_once() -> None:
-    """Hook `disconnect_everyone` into the reactor's shutdown (once per process, under Daphne)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    try:
-        from twisted.internet import defer, reactor
-    except ImportError:  # pragma: no cover - Daphne always brings Twisted
-        return
+    """Run `disconnect_everyone` on the way down, after the in-process agent (see project.graceful_stop)."""
+    from project.graceful_stop import BROKER_ORDER, before_stop
 
-    def before_shutdown() -> defer.Deferred:
-        return defer.Deferred.fromFuture(asyncio.ensure_future(disconnect_everyone()))
-
-    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+    before_stop(BROKER_ORDER, "broker", disconnect_everyone)

@@ -330,19 +330,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self._stopped_reading = True
 
     def _refuse_while_leaving(self, text_data: str | None, bytes_data: bytes | None) -> None:
-        """A publish that arrives while the server stops gets a NACK, never silence."""
+        """A frame that arrives while the server stops: a publish gets a NACK, never silence."""
         try:
-            frame = self.codec.decode(text=text_data, data=bytes_data)
-            action = read_action(frame)
-            if action not in ACK_REQUIRED_ACTIONS:
-                return
+            frame = self.codec.parse(text=text_data, data=bytes_data)
+            self._refuse(frame, read_action(frame))
+        except AblyError:
+            return
+
+    def _refuse(self, frame: dict, action: int) -> None:
+        if action not in ACK_REQUIRED_ACTIONS:
+            return
+        try:
             msg_serial = read_msg_serial(frame)
         except AblyError:
             return
-        error = AblyError(ErrorCode.CONNECTION_DISCONNECTED, 503, "Server shutting down; publish again")
-        reply = asyncio.get_running_loop().create_future()
-        reply.set_result(nack(msg_serial, error))
-        self.acks.push(reply)
+        self._reject(msg_serial, AblyError(ErrorCode.CONNECTION_DISCONNECTED, 503, "Server shutting down"))
 
     async def leave(self, error: AblyError) -> None:
         """Tell the client to reconnect elsewhere (DISCONNECTED) once its ACKs are out, then close.
@@ -351,12 +353,18 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         grace passes): an SDK that does not requeue its pending messages on DISCONNECTED (ably-python)
         would otherwise wait for their ACKs forever.
         """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle(), _LEAVE_GRACE_S)  # a frame in progress gets its reply
         await self.acks.flushed()
         self.send_frame({F_ACTION: Action.DISCONNECTED, F_ERROR: error.to_dict()})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._client_gone.wait(), _LEAVE_GRACE_S)
         await self.acks.flushed()
         await self._close_socket()
+
+    async def _idle(self) -> None:
+        while self._busy:
+            await asyncio.sleep(0.005)
 
     def _drop_transport(self) -> None:
         """Close at once, without flushing: the socket cannot take more (not read, or write failed)."""
@@ -480,6 +488,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             item = await self.intake.get()
             if self._closing:
                 return
+            if self._stopped_reading:
+                self._refuse(item.frame, item.action)
+                continue
             self._busy = True
             try:
                 await self._handle(item)

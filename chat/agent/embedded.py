@@ -9,9 +9,7 @@ before Daphne stops, so no run is left `active` and Daphne exits 0.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 from typing import Any
 
 from django.conf import settings
@@ -44,36 +42,8 @@ class StartAgentWorker:
 
 
 def _shutdown_with_the_server(agent: runtime.AgentRuntime) -> None:
-    """Under Daphne (Twisted's asyncio reactor): SIGTERM/SIGINT end the agent's runs, then stop Daphne.
+    """SIGTERM/SIGINT end the agent's runs first: they publish their ends through this process's broker,
+    which goes down right after (`project.graceful_stop`)."""
+    from project.graceful_stop import AGENT_ORDER, before_stop
 
-    The agent goes first because its runs publish their ends through this process's own broker,
-    whose connections Daphne cancels as soon as the reactor begins to stop. A "before shutdown"
-    trigger covers any other way the reactor stops.
-    """
-    try:
-        from twisted.internet import defer, reactor
-    except ImportError:  # pragma: no cover - Daphne always brings Twisted
-        return
-    if not getattr(reactor, "running", False):
-        return
-    loop = asyncio.get_running_loop()
-
-    async def shutdown_then_stop() -> None:
-        await agent.shutdown()
-        if reactor.running:
-            reactor.stop()
-
-    stopping: list[asyncio.Task] = []
-
-    def on_signal() -> None:
-        if not stopping:
-            log.info("stopping: ending the agent's runs first")
-            stopping.append(asyncio.ensure_future(shutdown_then_stop()))
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
-
-    def before_shutdown() -> defer.Deferred:
-        return defer.Deferred.fromFuture(asyncio.ensure_future(agent.shutdown()))
-
-    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+    before_stop(AGENT_ORDER, "agent", agent.shutdown)
