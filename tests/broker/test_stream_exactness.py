@@ -93,7 +93,9 @@ def test_every_join_resume_and_restart_sees_exactly_the_stored_text():
     assert not lines.of("fatal"), lines.of("fatal")
     [stored_event] = lines.of("stored")
     stored = {(m["channel"], m["serial"]): m["text"] for m in stored_event["messages"]}
-    assert len(stored) == len(lines.of("published")) >= CONFIG["streams"]
+    # A create the crash took before its ACK left is sent again by ably-js on its new connection
+    # (nothing identifies it as the same message), so a channel may hold one extra message.
+    assert len(stored) >= len(lines.of("published")) >= CONFIG["streams"]
     [counts] = lines.of("counts")
     joins = lines.of("join")
     checked = complete = 0
@@ -111,11 +113,13 @@ def test_every_join_resume_and_restart_sees_exactly_the_stored_text():
     assert counts["joins"] + counts["resumes"] >= MIN_JOIN_AND_RESUME_EVENTS, counts
     published = lines.of("published")
     retransmitted = sum(stored[(p["channel"], p["serial"])] != p["intended"] for p in published)
+    extra = len(stored) - len(published)
     errors = lines.of("error")
     # Joins that began while the broker was down may fail; everything else must work.
     assert len(errors) <= CONFIG["joiners"] * 3, errors[:5]
     print(
         f"seed {SEED}: {counts['joins']} joins, {counts['resumes']} resumes, {counts['drops']} drops, "
         f"{counts['reloads']} history reloads, {checked} texts checked ({complete} finished), "
-        f"{len(errors)} join errors; {retransmitted} of {len(published)} streams stored other than intended"
+        f"{len(errors)} join errors; {retransmitted} of {len(published)} streams stored other than intended, "
+        f"{extra} creates stored twice across the crash"
     )

@@ -1,8 +1,5 @@
-"""Two broker processes behind one address: a subscriber on broker 2 follows a run the agent
-streams through broker 1. This needs the broker's distributed engine (Redis fan-out, connection
-state in Redis), which is being built separately: until it lands the test may fail, and is marked
-so rather than faked.
-"""
+"""Two broker processes on one database: a subscriber on broker 2 follows a run the agent streams
+through broker 1 (stored events fan out over Redis; gaps are refilled from the store)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,6 @@ from tests.transport.conftest import Peer, headers, streamed_text
 pytestmark = [
     pytest.mark.deployment,
     pytest.mark.cross_broker,
-    pytest.mark.xfail(reason="needs the broker's distributed engine across processes", strict=False),
 ]
 
 

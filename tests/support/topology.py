@@ -243,8 +243,8 @@ class Topology:
         return Process(kind, popen, log_path, port)
 
     def add_broker(self, **env: str) -> Process:
-        """A `runbroker` process. A single broker keeps no Redis (it has no peer to fan out to);
-        give a second one `REDIS_URL=topology.redis.url` once the broker's engine is distributed."""
+        """A `runbroker` process. A single broker needs no Redis (it has no peer to fan out to); give
+        several `REDIS_URL=topology.redis.url` so they share stored events."""
         env = {"REDIS_URL": "", **env}
         port = _free_port()
         command = [str(VENV_BIN / "python"), "manage.py", "runbroker", "--host", HOST, "--port", str(port)]
