@@ -62,6 +62,8 @@ def test_search_finds_a_conversation_by_a_word_of_its_answer(alice):
     page.wait_for_url("**/c/*/")
     wait_connected(page)
     wait_run(page, "r.status === 'complete'")
+    # The page names the conversation once the answer is in; leave only after that, as a person would.
+    expect(page.locator(".conversation-title")).to_have_text("Where do herons nest")
     page.goto(alice.server.url("/"))
     page.locator("#home-input").fill("Something else entirely")
     page.locator("#home-input").press("Enter")
