@@ -34,11 +34,13 @@ static: $(VENV)/.installed node_modules/.installed
 
 # The browser tests run in their own pytest process: Playwright's sync API leaves an event loop
 # installed in the main thread, which would stop the asyncio tests from starting theirs.
-# The deployment tier starts its own topology (PostgreSQL on 127.0.0.1, a private redis-server).
+# The deployment tier starts its own topology (PostgreSQL on 127.0.0.1, a private redis-server); search
+# runs once more on PostgreSQL (its full-text path differs from SQLite's FTS5).
 test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest --ignore=tests/browser --ignore=tests/deployment
 	$(BIN)/pytest tests/deployment
+	DATABASE_URL=$${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest tests/chat/test_search.py
 	$(BIN)/pytest tests/browser
 
 # The browser tests drive Debian's Chromium. Install it when missing and we may (root, as .ci/run does);

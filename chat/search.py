@@ -2,7 +2,7 @@
 
 The database does the matching: SQLite's FTS5 tables (migration 0003, kept current by triggers) or
 PostgreSQL's full-text search; any other backend falls back to substring matching. Every word of the
-query must match (SQLite and the fallback match word prefixes, so "stre" finds "streaming").
+query must match, as a word prefix ("stre" finds "streaming").
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def search_conversations(user, query: str) -> list[SearchHit]:
         matching = visible.filter(Q(id__in=title_ids) | Q(messages__id__in=message_ids))
         messages = Message.objects.filter(id__in=message_ids)
     elif connection.vendor == "postgresql":
-        matching, messages = _postgres_matches(visible, query)
+        matching, messages = _postgres_matches(visible, words)
     else:
         matching, messages = _substring_matches(visible, words)
     conversations = list(matching.distinct().order_by("-updated_at")[:RESULT_LIMIT])
@@ -63,10 +63,12 @@ def _sqlite_matches(words: list[str]) -> tuple[list[str], list[int]]:
     return title_ids, message_ids
 
 
-def _postgres_matches(visible: QuerySet[Conversation], query: str):
+def _postgres_matches(visible: QuerySet[Conversation], words: list[str]):
     from django.contrib.postgres.search import SearchQuery, SearchVector
 
-    wanted = SearchQuery(query, search_type="websearch")
+    # Every word, each as a prefix ("spar" finds "sparrows"), as on SQLite. The words are \w+ only,
+    # so they cannot carry tsquery operators.
+    wanted = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw")
     messages = Message.objects.annotate(document=SearchVector("text")).filter(document=wanted)
     matching = visible.annotate(document=SearchVector("title")).filter(
         Q(document=wanted) | Q(messages__in=messages.values("id"))
