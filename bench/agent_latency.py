@@ -184,12 +184,17 @@ async def drive(
         own_before = harness.own_cpu_seconds()
         started = time.monotonic()
         async with harness.RssPeak(server.pid) as rss:
-            await asyncio.gather(
+            outcomes = await asyncio.gather(
                 *(
                     _one_run(server, user, peer, trace, expected_seconds, stop)
                     for peer, trace in zip(peers, traces, strict=True)
-                )
+                ),
+                return_exceptions=True,
             )
+            for trace, outcome in zip(traces, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    # Reported, not fatal: an overloaded server is a result too.
+                    trace.reason = f"not ended ({type(outcome).__name__})"
         seconds = time.monotonic() - started
         cpu = harness.sample(server.pid).cpu_seconds - before.cpu_seconds
         CLIENT_CPU[tag] = (harness.own_cpu_seconds() - own_before) / seconds
