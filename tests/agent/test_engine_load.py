@@ -13,10 +13,26 @@ from dataclasses import dataclass, field
 import pytest
 
 from chat.transport import wire
-from tests.agent.conftest import browser_clients, invoke, new_conversation
+from tests.agent.conftest import DEMO_RATE, browser_clients, invoke, new_conversation
+from tests.support.live_server import run_live_server
 from tests.transport.conftest import Peer, headers, streamed_text
 
 pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def agent_server():
+    """The agent's server with the per-connection inbound rate limit off: the flood here is about write
+    contention at full speed, which a browser-token connection would otherwise be held to 50/s for
+    (the limit has its own tests in tests/broker/test_hardening.py)."""
+    env = {
+        "DEMO_TOKENS_PER_SECOND": DEMO_RATE,
+        "AGENT_HEARTBEAT_SECONDS": "0.5",
+        "BROKER_MAX_INBOUND_RATE": "0",
+    }
+    with run_live_server(env) as server:
+        yield server
+
 
 CLOSING_WORDS = "That is all the demo model knows."  # the end of every complete demo answer
 RUN_END_SECONDS = 50  # bound on a run under load (an unloaded demo answer takes about 5 s)
