@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from channels.db import database_sync_to_async
 
+from broker import store
 from broker.errors import AblyError
 from broker.store.events import StoredEvent
 from broker.wire import F_CONNECTION_ID, MessageAction
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_REFILL_PAGE = 1000
 _REFILL_RETRY_S = 1.0
 
 
@@ -64,18 +64,6 @@ class ChannelListener(Protocol):
 
 class PresenceObserver(Protocol):
     def apply(self, channel: str, presence: list[dict]) -> None: ...
-
-
-def _events_after(channel: str, serial: str) -> list[StoredEvent]:
-    from broker.store.replay import events_after
-
-    events: list[StoredEvent] = []
-    while True:
-        page = events_after(channel, serial, limit=_REFILL_PAGE)
-        events.extend(page)
-        if len(page) < _REFILL_PAGE:
-            return events
-        serial = page[-1].channel_serial
 
 
 class _Sequence:
@@ -119,7 +107,7 @@ class _Sequence:
         try:
             while True:
                 try:
-                    events = await database_sync_to_async(_events_after)(self.channel, self.position)
+                    events = await database_sync_to_async(store.all_events_after)(self.channel, self.position)
                     break
                 except AblyError as error:
                     # Continuity is gone (history pruned): carry on from what arrives next.

@@ -141,9 +141,7 @@ def non_negative_int(text: str, name: str) -> int:
     spaces; only what an SDK would send is taken. 40003 otherwise.
     """
     if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_QUERY_INT:
-        raise AblyError(
-            ErrorCode.INVALID_PARAMETER, 400, f"Invalid {name}: expected a non-negative integer"
-        )
+        raise AblyError(ErrorCode.INVALID_PARAMETER, 400, f"Invalid {name}: expected a non-negative integer")
     return int(text)
 
 

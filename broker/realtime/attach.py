@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from broker.realtime.consumer import RealtimeConsumer
     from broker.realtime.registry import ConnectionState
 
-_BACKLOG_PAGE = 1000
 _BACKLOG_LIMIT = 10000
 
 
@@ -63,20 +62,6 @@ def granted_modes(credentials: Credentials, channel: str, requested: Flag) -> Fl
         modes |= MODES_BY_OPERATION.get(operation, Flag(0))
     # Like Ably, an ATTACH that requests no modes gets the default four, not annotation/object modes.
     return modes & (requested or DEFAULT_MODES)
-
-
-async def _backlog_after(channel: str, serial: str) -> list:
-    """Every stored event after `serial`, or AblyError when continuity cannot be guaranteed."""
-    events: list = []
-    cursor = serial
-    while True:
-        page = await database_sync_to_async(store.events_after)(channel, cursor, limit=_BACKLOG_PAGE)
-        events.extend(page)
-        if len(page) < _BACKLOG_PAGE:
-            return events
-        if len(events) >= _BACKLOG_LIMIT:
-            raise AblyError(ErrorCode.CONTINUITY_LOST, 400, "Channel continuity not guaranteed")
-        cursor = page[-1].channel_serial
 
 
 async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
@@ -118,7 +103,9 @@ async def attach(conn: RealtimeConsumer, channel: str, frame: dict) -> None:
     resumed = False
     if resume_from is not None:
         try:
-            backlog = await _backlog_after(channel, resume_from)
+            backlog = await database_sync_to_async(store.all_events_after)(
+                channel, resume_from, max_events=_BACKLOG_LIMIT
+            )
             resumed = True
         except AblyError:
             resumed = False

@@ -161,4 +161,3 @@ def _json_fallback(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-

@@ -115,7 +115,6 @@ def _weight(frame: dict, action: int) -> int:
     return 1
 
 
-
 def _rollup_window(params: dict[str, str]) -> int:
     try:
         window = int(params[PARAM_APPEND_ROLLUP_WINDOW])

@@ -9,7 +9,7 @@ from broker.store.history import MAX_LIMIT as MAX_HISTORY_LIMIT
 from broker.store.history import HistoryQuery, Page, history, latest_version, versions
 from broker.store.messages import check_message_size
 from broker.store.publishing import PublishedEvents, mutate, prepare_mutation, prepare_publish, publish
-from broker.store.replay import events_after, latest_channel_serial
+from broker.store.replay import all_events_after, events_after, latest_channel_serial
 from broker.store.serials import is_serial
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Page",
     "PublishedEvents",
     "StoredEvent",
+    "all_events_after",
     "check_message_size",
     "events_after",
     "history",

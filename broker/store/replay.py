@@ -69,3 +69,26 @@ def events_after(channel: str, channel_serial: str, limit: int = 1000) -> list[S
             StoredEvent(channel, event.channel_serial, event.action, event.message.serial, delta, full)
         )
     return events
+
+
+REPLAY_PAGE = 1000
+
+
+def all_events_after(
+    channel: str, channel_serial: str, *, max_events: int | None = None
+) -> list[StoredEvent]:
+    """Every event after `channel_serial`, read page by page (as `events_after`, whose errors it raises).
+
+    With `max_events`, a backlog longer than that is refused as lost continuity: the client reloads
+    history instead of receiving an unbounded replay.
+    """
+    events: list[StoredEvent] = []
+    cursor = channel_serial
+    while True:
+        page = events_after(channel, cursor, limit=REPLAY_PAGE)
+        events.extend(page)
+        if len(page) < REPLAY_PAGE:
+            return events
+        if max_events is not None and len(events) >= max_events:
+            raise _continuity_lost("too many events to replay")
+        cursor = page[-1].channel_serial
